@@ -1,0 +1,59 @@
+// The server's command line, and the only reader of process.argv and process.env. Usage:
+//   zk-server <zoo.cfg>             as `zkServer.sh start-foreground <zoo.cfg>` runs it
+//   zk-server --standalone-default  127.0.0.1:2181, data in ./data (the README's quick start)
+// Settings that 3.8 takes as Java system properties come from -D options in SERVER_JVMFLAGS and
+// JVMFLAGS, as zkServer.sh passes them.
+
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, defaultStandaloneConfig, loadServerConfigFromFiles, type ServerConfig } from '../config/index.js';
+import { createRootLogger } from '../logging/root-logger.js';
+import { startServer } from '../main.js';
+
+function usage(): never {
+  process.stderr.write('usage: zk-server <zoo.cfg> | zk-server --standalone-default\n');
+  process.exit(2);
+}
+
+function loadConfig(args: readonly string[]): ServerConfig {
+  if (args.length === 1 && args[0] === '--standalone-default') {
+    const dataDir = resolve('data');
+    mkdirSync(dataDir, { recursive: true });
+    return defaultStandaloneConfig(dataDir);
+  }
+  const cfgPath = args[args.length - 1];
+  if (cfgPath === undefined || cfgPath.startsWith('-')) usage();
+  return loadServerConfigFromFiles(cfgPath, process.env);
+}
+
+async function main(): Promise<void> {
+  let config: ServerConfig;
+  try {
+    config = loadConfig(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Invalid config, exiting abnormally: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createRootLogger(config.logging.level, { name: 'zk-ts' });
+  const server = await startServer(config, { logger });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    server.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`zk-server failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

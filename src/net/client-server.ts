@@ -1,0 +1,188 @@
+// The client port: accepts TCP connections, enforces maxClientCnxns per client IP, frames bytes
+// into requests for the replica, answers four-letter words, and applies backpressure when a client
+// does not read its replies. Protocol decisions are the replica's; this module only moves bytes.
+
+import * as net from 'node:net';
+import { FrameDecoder, JuteDecodeError } from '../jute/index.js';
+import type { Logger } from '../logging/logger.js';
+import type { ClientConnection } from '../replica/ports.js';
+
+export interface ClientConnectionHandler {
+  connectionOpened(connection: ClientConnection): void;
+  frameReceived(connection: ClientConnection, frame: Buffer): void;
+  connectionClosed(connection: ClientConnection): void;
+}
+
+export interface FourLetterWords {
+  /** The word, when the first 4 bytes of a connection are one (instead of a frame length). */
+  recognise(first4Bytes: Buffer): string | null;
+  /** The text to answer with (also for words that are not whitelisted). */
+  run(word: string, connection: { remoteAddress: string; remotePort: number }): string;
+}
+
+export interface ClientServerOptions {
+  readonly host: string | null;
+  readonly port: number;
+  /** Per client IP; 0 means unlimited. */
+  readonly maxClientCnxns: number;
+  /** jute.maxbuffer: a frame longer than this closes the connection. */
+  readonly maxFrameBytes: number;
+  /** Pause reading from a client whose unsent replies exceed this. */
+  readonly maxPendingWriteBytes: number;
+}
+
+/** How long a four-letter-word connection may stay open after the answer, waiting for the client's FIN. */
+const FOUR_LETTER_LINGER_MS = 2000;
+
+export class ClientServer {
+  readonly #options: ClientServerOptions;
+  readonly #handler: ClientConnectionHandler;
+  readonly #words: FourLetterWords;
+  readonly #logger: Logger;
+  readonly #server: net.Server;
+  readonly #sockets = new Set<net.Socket>();
+  readonly #connectionsByIp = new Map<string, number>();
+  #nextConnectionId = 1;
+
+  constructor(options: ClientServerOptions, handler: ClientConnectionHandler, words: FourLetterWords, logger: Logger) {
+    this.#options = options;
+    this.#handler = handler;
+    this.#words = words;
+    this.#logger = logger;
+    this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#server.on('error', (error) => this.#logger.error({ err: error }, 'client port error'));
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.#server.once('error', onError);
+      const done = (): void => {
+        this.#server.off('error', onError);
+        const address = this.#server.address();
+        if (address === null || typeof address === 'string') {
+          reject(new Error('client port has no address'));
+          return;
+        }
+        resolve({ host: address.address, port: address.port });
+      };
+      if (this.#options.host === null) this.#server.listen(this.#options.port, done);
+      else this.#server.listen(this.#options.port, this.#options.host, done);
+    });
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  get connectionCount(): number {
+    return this.#sockets.size;
+  }
+
+  #accept(socket: net.Socket): void {
+    const remoteAddress = normaliseAddress(socket.remoteAddress ?? '');
+    const remotePort = socket.remotePort ?? 0;
+    const fromIp = this.#connectionsByIp.get(remoteAddress) ?? 0;
+    if (this.#options.maxClientCnxns > 0 && fromIp >= this.#options.maxClientCnxns) {
+      this.#logger.warn({ remoteAddress, max: this.#options.maxClientCnxns }, `Too many connections from ${remoteAddress} - max is ${this.#options.maxClientCnxns}`);
+      socket.destroy();
+      return;
+    }
+    this.#connectionsByIp.set(remoteAddress, fromIp + 1);
+    this.#sockets.add(socket);
+    socket.setNoDelay(true);
+    const id = this.#nextConnectionId++;
+    const decoder = new FrameDecoder({ maxFrameBytes: this.#options.maxFrameBytes });
+    let opened = false;
+    let closed = false;
+    let firstBytes: Buffer | null = Buffer.alloc(0);
+    const connection: ClientConnection = {
+      id,
+      remoteAddress,
+      remotePort,
+      send: (frame) => {
+        if (closed) return;
+        const flushed = socket.write(frame);
+        if (!flushed && socket.writableLength > this.#options.maxPendingWriteBytes) socket.pause();
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        socket.end();
+        socket.once('finish', () => socket.destroy());
+      },
+    };
+    socket.on('drain', () => {
+      if (!closed) socket.resume();
+    });
+    const release = (): void => {
+      this.#sockets.delete(socket);
+      const count = (this.#connectionsByIp.get(remoteAddress) ?? 1) - 1;
+      if (count <= 0) this.#connectionsByIp.delete(remoteAddress);
+      else this.#connectionsByIp.set(remoteAddress, count);
+      if (opened) this.#handler.connectionClosed(connection);
+      closed = true;
+    };
+    socket.on('close', release);
+    socket.on('error', (error) => this.#logger.debug({ err: error, connection: id }, 'client socket error'));
+    socket.on('data', (chunk: Buffer) => {
+      if (closed) return;
+      let data = chunk;
+      if (firstBytes !== null) {
+        // Until 4 bytes have arrived we cannot tell a four-letter word from a frame length.
+        firstBytes = Buffer.concat([firstBytes, chunk]);
+        if (firstBytes.length < 4) return;
+        const word = this.#words.recognise(firstBytes.subarray(0, 4));
+        if (word !== null) {
+          firstBytes = null;
+          this.#answerFourLetterWord(socket, word, remoteAddress, remotePort);
+          closed = true;
+          return;
+        }
+        data = firstBytes;
+        firstBytes = null;
+        opened = true;
+        this.#handler.connectionOpened(connection);
+      }
+      let frames: Buffer[];
+      try {
+        frames = decoder.push(data);
+      } catch (error) {
+        if (!(error instanceof JuteDecodeError)) throw error;
+        this.#logger.info({ connection: id, remoteAddress, reason: error.message }, 'bad frame from client; closing connection');
+        connection.close();
+        socket.destroy();
+        return;
+      }
+      for (const frame of frames) {
+        if (closed) return;
+        this.#handler.frameReceived(connection, frame);
+      }
+    });
+  }
+
+  /**
+   * Answers, then half-closes and keeps reading until the client closes: closing with the client's
+   * trailing newline unread would make the kernel send a reset, and nc could lose the answer.
+   */
+  #answerFourLetterWord(socket: net.Socket, word: string, remoteAddress: string, remotePort: number): void {
+    let answer: string;
+    try {
+      answer = this.#words.run(word, { remoteAddress, remotePort });
+    } catch (error) {
+      this.#logger.error({ err: error, word }, 'four-letter word failed');
+      answer = '';
+    }
+    socket.removeAllListeners('data');
+    socket.on('data', () => undefined);
+    socket.end(answer);
+    const linger = setTimeout(() => socket.destroy(), FOUR_LETTER_LINGER_MS);
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
+  }
+}
+
+function normaliseAddress(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+}

@@ -1,0 +1,372 @@
+// Prepare: a write request becomes a txn, checked against the speculative view of the tree
+// (OutstandingChanges) so that versions, sequence numbers and existence are right even while earlier
+// txns wait for their fsync. Every write consumes a zxid, also when it fails: the failure is an
+// error txn, logged and applied like any other, exactly as 3.8's PrepRequestProcessor does.
+
+import type { Id, TxnHeader } from '../jute/index.js';
+import {
+  CONTAINER_EPHEMERAL_OWNER,
+  createModeFromFlags,
+  ephemeralKind,
+  isEphemeral,
+  isSequential,
+  isTtl,
+  Perms,
+  TTL_MAX_MS,
+  ttlToEphemeralOwner,
+  type CreateMode,
+} from '../protocol/constants.js';
+import { ErrorCode } from '../protocol/error-code.js';
+import { OpCode } from '../protocol/op-code.js';
+import { pathError } from '../protocol/paths.js';
+import type { CreateOp, MultiWriteOp, WriteRequest } from '../protocol/requests.js';
+import type { DataTree, ZnodeStat } from '../tree/data-tree.js';
+import { CONFIG_PATH, QUOTA_PATH, ZOOKEEPER_PATH } from '../tree/data-tree.js';
+import type { MultiSubTxn, Txn, TxnBody } from '../txn/txn.js';
+import { checkAcl, fixupAcl, type AclPolicy } from './acl.js';
+import { duplicateRecord, type ChangeRecord, type OutstandingChanges } from './outstanding-changes.js';
+
+export interface PrepareContext {
+  readonly sessionId: bigint;
+  readonly cxid: number;
+  readonly zxid: bigint;
+  readonly timeMs: bigint;
+  readonly authIds: readonly Id[];
+}
+
+export interface PrepareEnvironment {
+  readonly tree: DataTree;
+  readonly changes: OutstandingChanges;
+  readonly acl: AclPolicy;
+  readonly extendedTypesEnabled: boolean;
+  readonly reconfigEnabled: boolean;
+  /** Whether the session may issue requests (exists and is not closing). */
+  sessionIsLive(sessionId: bigint): boolean;
+  /** Marks the session closing once its closeSession txn is prepared. */
+  markSessionClosing(sessionId: bigint): void;
+}
+
+type Failure = { readonly failed: number };
+const fail = (code: number): Failure => ({ failed: code });
+function isFailure(value: unknown): value is Failure {
+  return typeof value === 'object' && value !== null && 'failed' in value;
+}
+
+function header(ctx: PrepareContext, type: number): TxnHeader {
+  return { clientId: ctx.sessionId, cxid: ctx.cxid, zxid: ctx.zxid, time: ctx.timeMs, type };
+}
+
+function errorTxn(ctx: PrepareContext, err: number): Txn {
+  return { header: header(ctx, OpCode.error), body: { kind: 'error', err }, digest: null };
+}
+
+/** The txn for a write whose body did not decode: 3.8 logs it as a MarshallingError. */
+export function prepareMalformed(ctx: PrepareContext): Txn {
+  return errorTxn(ctx, ErrorCode.marshallingError);
+}
+
+function recordFor(env: PrepareEnvironment, path: string): ChangeRecord | Failure {
+  return env.changes.recordFor(path) ?? fail(ErrorCode.noNode);
+}
+
+function parentForDelete(path: string): string | Failure {
+  const lastSlash = path.lastIndexOf('/');
+  if (lastSlash === -1 || path.includes('\u0000') || isSpecialPath(path)) return fail(ErrorCode.badArguments);
+  return lastSlash === 0 ? '/' : path.slice(0, lastSlash);
+}
+
+function isSpecialPath(path: string): boolean {
+  return path === '/' || path === ZOOKEEPER_PATH || path === QUOTA_PATH || path === CONFIG_PATH;
+}
+
+function checkVersion(current: number, expected: number): number | Failure {
+  if (expected !== -1 && expected !== current) return fail(ErrorCode.badVersion);
+  return (current + 1) | 0;
+}
+
+function validPath(path: string): Failure | null {
+  return pathError(path) === null ? null : fail(ErrorCode.badArguments);
+}
+
+function requireSession(env: PrepareEnvironment, ctx: PrepareContext): Failure | null {
+  return env.sessionIsLive(ctx.sessionId) ? null : fail(ErrorCode.sessionExpired);
+}
+
+/** Turns one write op into its txn body and change records (or a failure). */
+function prepareOp(
+  env: PrepareEnvironment,
+  ctx: PrepareContext,
+  type: number,
+  op: WriteRequest | MultiWriteOp,
+): { type: number; body: TxnBody } | Failure {
+  switch (op.kind) {
+    case 'create':
+      return prepareCreate(env, ctx, type, op.record);
+    case 'delete':
+      return prepareDelete(env, ctx, op.record.path, op.record.version);
+    case 'deleteContainer':
+      return prepareDeleteContainer(env, ctx, op.path);
+    case 'setData': {
+      const r = op.record;
+      const invalid = requireSession(env, ctx) ?? validPath(r.path);
+      if (invalid !== null) return invalid;
+      const node = recordFor(env, r.path);
+      if (isFailure(node)) return node;
+      const denied = checkAcl(env.acl, node.acl, Perms.write, ctx.authIds);
+      if (denied !== ErrorCode.ok) return fail(denied);
+      const version = checkVersion(node.stat?.version ?? 0, r.version);
+      if (isFailure(version)) return version;
+      const next = duplicateRecord(node, ctx.zxid);
+      next.stat.version = version;
+      next.stat.mtime = ctx.timeMs;
+      next.stat.mzxid = ctx.zxid;
+      next.data = r.data;
+      env.changes.add(next);
+      return { type: OpCode.setData, body: { kind: 'setData', record: { path: r.path, data: r.data, version } } };
+    }
+    case 'setACL': {
+      const r = op.record;
+      const invalid = requireSession(env, ctx) ?? validPath(r.path);
+      if (invalid !== null) return invalid;
+      const fixed = fixupAcl(env.acl.providers, r.acl, ctx.authIds);
+      if (!fixed.ok) return fail(fixed.err);
+      const node = recordFor(env, r.path);
+      if (isFailure(node)) return node;
+      const denied = checkAcl(env.acl, node.acl, Perms.admin, ctx.authIds);
+      if (denied !== ErrorCode.ok) return fail(denied);
+      const version = checkVersion(node.stat?.aversion ?? 0, r.version);
+      if (isFailure(version)) return version;
+      const next = duplicateRecord(node, ctx.zxid);
+      next.stat.aversion = version;
+      next.acl = fixed.acl;
+      env.changes.add(next);
+      return { type: OpCode.setACL, body: { kind: 'setACL', record: { path: r.path, acl: fixed.acl, version } } };
+    }
+    case 'check': {
+      const r = op.record;
+      const invalid = requireSession(env, ctx) ?? validPath(r.path);
+      if (invalid !== null) return invalid;
+      const node = recordFor(env, r.path);
+      if (isFailure(node)) return node;
+      const denied = checkAcl(env.acl, node.acl, Perms.read, ctx.authIds);
+      if (denied !== ErrorCode.ok) return fail(denied);
+      const version = checkVersion(node.stat?.version ?? 0, r.version);
+      if (isFailure(version)) return version;
+      return { type: OpCode.check, body: { kind: 'check', record: { path: r.path, version } } };
+    }
+    case 'reconfig':
+      if (!env.reconfigEnabled) return fail(ErrorCode.reconfigDisabled);
+      // A standalone server cannot reconfigure: 3.8 answers Unimplemented after the session check.
+      return requireSession(env, ctx) ?? fail(ErrorCode.unimplemented);
+    case 'multi':
+    case 'closeSession':
+      return fail(ErrorCode.marshallingError);
+  }
+}
+
+function prepareCreate(
+  env: PrepareEnvironment,
+  ctx: PrepareContext,
+  type: number,
+  r: CreateOp,
+): { type: number; body: TxnBody } | Failure {
+  const mode = createModeFromFlags(r.flags);
+  if (mode === undefined) return fail(ErrorCode.badArguments);
+  const invalidRequest = validateCreate(env, ctx, mode, r.ttl);
+  if (invalidRequest !== null) return invalidRequest;
+  const lastSlash = r.path.lastIndexOf('/');
+  if (lastSlash === -1 || r.path.includes('\u0000')) return fail(ErrorCode.badArguments);
+  const parentPath = lastSlash === 0 ? '/' : r.path.slice(0, lastSlash);
+  const fixed = fixupAcl(env.acl.providers, r.acl, ctx.authIds);
+  if (!fixed.ok) return fail(fixed.err);
+  // 3.8 looks the parent up by the path before the last slash; "/a" has parent "" (the root).
+  const parent = recordFor(env, lastSlash === 0 ? '' : parentPath);
+  if (isFailure(parent)) return parent;
+  const parentStat = parent.stat as ZnodeStat;
+  const denied = checkAcl(env.acl, parent.acl, Perms.create, ctx.authIds);
+  if (denied !== ErrorCode.ok) return fail(denied);
+  let path = r.path;
+  if (isSequential(mode)) path = r.path + formatSequence(parentStat.cversion);
+  const invalidPath = validPath(path);
+  if (invalidPath !== null) return invalidPath;
+  if (env.changes.recordFor(path) !== undefined) return fail(ErrorCode.nodeExists);
+  if (ephemeralKind(parentStat.ephemeralOwner, env.extendedTypesEnabled) === 'normal') {
+    return fail(ErrorCode.noChildrenForEphemerals);
+  }
+  const newCversion = (parentStat.cversion + 1) | 0;
+  let body: TxnBody;
+  if (type === OpCode.createContainer) {
+    body = { kind: 'createContainer', record: { path, data: r.data, acl: fixed.acl, parentCVersion: newCversion } };
+  } else if (type === OpCode.createTTL) {
+    body = { kind: 'createTTL', record: { path, data: r.data, acl: fixed.acl, parentCVersion: newCversion, ttl: r.ttl } };
+  } else {
+    body = {
+      kind: 'create',
+      record: { path, data: r.data, acl: fixed.acl, ephemeral: isEphemeral(mode), parentCVersion: newCversion },
+    };
+  }
+  let ephemeralOwner = 0n;
+  if (mode === 'container') ephemeralOwner = CONTAINER_EPHEMERAL_OWNER;
+  else if (isTtl(mode)) ephemeralOwner = ttlToEphemeralOwner(r.ttl);
+  else if (isEphemeral(mode)) ephemeralOwner = ctx.sessionId;
+  const nextParent = duplicateRecord(parent, ctx.zxid);
+  nextParent.childCount++;
+  nextParent.stat.cversion = newCversion;
+  nextParent.stat.pzxid = ctx.zxid;
+  env.changes.add(nextParent);
+  env.changes.add({
+    zxid: ctx.zxid,
+    path,
+    stat: {
+      czxid: ctx.zxid,
+      mzxid: ctx.zxid,
+      ctime: ctx.timeMs,
+      mtime: ctx.timeMs,
+      version: 0,
+      cversion: 0,
+      aversion: 0,
+      ephemeralOwner,
+      pzxid: ctx.zxid,
+    },
+    childCount: 0,
+    acl: fixed.acl,
+    data: r.data,
+  });
+  return { type, body };
+}
+
+/** The sequence suffix: the parent's cversion as %010d (Java pads negative numbers after the sign). */
+function formatSequence(cversion: number): string {
+  if (cversion < 0) return `-${String(-cversion).padStart(9, '0')}`;
+  return String(cversion).padStart(10, '0');
+}
+
+function validateCreate(env: PrepareEnvironment, ctx: PrepareContext, mode: CreateMode, ttl: bigint): Failure | null {
+  if (isTtl(mode) && !env.extendedTypesEnabled) return fail(ErrorCode.unimplemented);
+  if (isTtl(mode)) {
+    if (ttl <= 0n || ttl > TTL_MAX_MS) return fail(ErrorCode.badArguments);
+  } else if (ttl >= 0n) {
+    return fail(ErrorCode.badArguments);
+  }
+  return requireSession(env, ctx);
+}
+
+function prepareDelete(
+  env: PrepareEnvironment,
+  ctx: PrepareContext,
+  path: string,
+  expectedVersion: number,
+): { type: number; body: TxnBody } | Failure {
+  const noSession = requireSession(env, ctx);
+  if (noSession !== null) return noSession;
+  const parentPath = parentForDelete(path);
+  if (isFailure(parentPath)) return parentPath;
+  const parent = recordFor(env, path.lastIndexOf('/') === 0 ? '' : parentPath);
+  if (isFailure(parent)) return parent;
+  const denied = checkAcl(env.acl, parent.acl, Perms.delete, ctx.authIds);
+  if (denied !== ErrorCode.ok) return fail(denied);
+  const node = recordFor(env, path);
+  if (isFailure(node)) return node;
+  const version = checkVersion(node.stat?.version ?? 0, expectedVersion);
+  if (isFailure(version)) return version;
+  if (node.childCount > 0) return fail(ErrorCode.notEmpty);
+  removeRecords(env, ctx, parent, path);
+  return { type: OpCode.delete, body: { kind: 'delete', record: { path } } };
+}
+
+function prepareDeleteContainer(
+  env: PrepareEnvironment,
+  ctx: PrepareContext,
+  path: string,
+): { type: number; body: TxnBody } | Failure {
+  const parentPath = parentForDelete(path);
+  if (isFailure(parentPath)) return parentPath;
+  const node = recordFor(env, path);
+  if (isFailure(node)) return node;
+  if (node.childCount > 0) return fail(ErrorCode.notEmpty);
+  if (ephemeralKind(node.stat?.ephemeralOwner ?? 0n, env.extendedTypesEnabled) === 'normal') {
+    return fail(ErrorCode.badVersion);
+  }
+  const parent = recordFor(env, path.lastIndexOf('/') === 0 ? '' : parentPath);
+  if (isFailure(parent)) return parent;
+  removeRecords(env, ctx, parent, path);
+  return { type: OpCode.deleteContainer, body: { kind: 'delete', record: { path } } };
+}
+
+function removeRecords(env: PrepareEnvironment, ctx: PrepareContext, parent: ChangeRecord, path: string): void {
+  const nextParent = duplicateRecord(parent, ctx.zxid);
+  nextParent.childCount--;
+  nextParent.stat.pzxid = ctx.zxid;
+  env.changes.add(nextParent);
+  env.changes.add({ zxid: ctx.zxid, path, stat: null, childCount: -1, acl: [], data: null });
+}
+
+function prepareMulti(env: PrepareEnvironment, ctx: PrepareContext, ops: readonly MultiWriteOp[]): Txn {
+  const saved = new Map<string, ChangeRecord>();
+  for (const op of ops) {
+    const path = op.record.path;
+    const pending = env.changes.pendingFor(path);
+    if (pending !== undefined) saved.set(path, pending);
+    const lastSlash = path.lastIndexOf('/');
+    if (lastSlash === -1 || path.includes('\u0000')) continue;
+    const parentPath = path.slice(0, lastSlash);
+    const parentPending = env.changes.pendingFor(parentPath);
+    if (parentPending !== undefined) saved.set(parentPath, parentPending);
+  }
+  const subTxns: MultiSubTxn[] = [];
+  let failed = false;
+  for (const op of ops) {
+    if (failed) {
+      subTxns.push({ type: OpCode.error, body: { kind: 'error', err: ErrorCode.runtimeInconsistency } });
+      continue;
+    }
+    const prepared = prepareOp(env, ctx, op.type, op);
+    if (isFailure(prepared)) {
+      failed = true;
+      subTxns.push({ type: OpCode.error, body: { kind: 'error', err: prepared.failed } });
+      env.changes.rollback(ctx.zxid, saved);
+      continue;
+    }
+    const body = prepared.body;
+    if (body.kind === 'multi' || body.kind === 'createSession' || body.kind === 'closeSession') {
+      subTxns.push({ type: OpCode.error, body: { kind: 'error', err: ErrorCode.marshallingError } });
+      continue;
+    }
+    subTxns.push({ type: prepared.type, body });
+  }
+  return { header: header(ctx, OpCode.multi), body: { kind: 'multi', ops: subTxns }, digest: null };
+}
+
+function prepareCloseSession(env: PrepareEnvironment, ctx: PrepareContext): Txn {
+  const ephemerals = new Set(env.tree.ephemeralsOf(ctx.sessionId));
+  for (const record of env.changes.pending()) {
+    if (record.stat === null) ephemerals.delete(record.path);
+    else if (record.stat.ephemeralOwner === ctx.sessionId) ephemerals.add(record.path);
+  }
+  for (const path of ephemerals) {
+    env.changes.add({ zxid: ctx.zxid, path, stat: null, childCount: 0, acl: [], data: null });
+  }
+  env.markSessionClosing(ctx.sessionId);
+  return { header: header(ctx, OpCode.closeSession), body: { kind: 'closeSession', paths2Delete: [...ephemerals] }, digest: null };
+}
+
+/** Prepares a decoded write request into the txn that will be logged, committed and applied. */
+export function prepareWrite(env: PrepareEnvironment, ctx: PrepareContext, type: number, request: WriteRequest): Txn {
+  switch (request.kind) {
+    case 'multi':
+      return prepareMulti(env, ctx, request.ops);
+    case 'closeSession':
+      return prepareCloseSession(env, ctx);
+    default: {
+      const prepared = prepareOp(env, ctx, type, request);
+      if (isFailure(prepared)) return errorTxn(ctx, prepared.failed);
+      return { header: header(ctx, type), body: prepared.body, digest: null };
+    }
+  }
+}
+
+/** The txn that opens a session; its reply is the ConnectResponse, sent once it is applied. */
+export function prepareCreateSession(ctx: PrepareContext, timeOutMs: number): Txn {
+  return { header: header(ctx, OpCode.createSession), body: { kind: 'createSession', timeOutMs }, digest: null };
+}
+

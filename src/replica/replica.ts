@@ -1,0 +1,718 @@
+// The replica: owns the tree, sessions, watches and the request pipeline of one server, and drives
+// requests through ZooKeeper's stages without threads: prepare (request -> txn) -> log (append,
+// group fsync) -> apply -> reply. All requests pass one FIFO, so a read waits for the writes that
+// arrived before it (as in 3.8 standalone, where reads queue behind unflushed txns); this keeps
+// every client's order and makes the single server linearizable.
+//
+// Invariants:
+// - zxids are allocated in prepare order and applied in the same order;
+// - a reply is sent only after the txn it reflects is durable and applied;
+// - watch notifications caused by a txn are written before any reply that reflects that txn.
+
+import { JuteReader, readConnectRequest, readRequestHeader, type Id } from '../jute/index.js';
+import { assert } from '../lib/assert.js';
+import { ErrorCode } from '../protocol/error-code.js';
+import { OpCode, Xid, opCodeName } from '../protocol/op-code.js';
+import { decodeRequest, type ConnectionRequest, type ReadRequest } from '../protocol/requests.js';
+import type { EventTypeValue } from '../protocol/constants.js';
+import type { AclPolicy, AuthProviders } from '../pipeline/acl.js';
+import { OutstandingChanges } from '../pipeline/outstanding-changes.js';
+import { prepareCreateSession, prepareMalformed, prepareWrite, type PrepareEnvironment } from '../pipeline/prepare.js';
+import { executeRead, type ReadEnvironment } from '../pipeline/read.js';
+import {
+  encodeConnectResponse,
+  encodeNotification,
+  encodeReply,
+  NO_BODY,
+  type MultiResult,
+  type Reply,
+  type ReplyBody,
+} from '../pipeline/reply.js';
+import { initialSessionId, sessionPassword, checkSessionPassword, SessionTable, SESSION_PASSWORD_BYTES } from '../sessions/session-table.js';
+import { DataTree, type ApplyResult } from '../tree/data-tree.js';
+import type { Txn } from '../txn/txn.js';
+import { WatchTable, type WatcherId } from '../watches/watch-table.js';
+import type { ClientConnection, Clock, TxnStorage } from './ports.js';
+import type { Logger } from '../logging/logger.js';
+
+export interface SaslExchange {
+  /** Next server token, or a failure; `authorizationId` once the exchange completes. */
+  evaluate(token: Buffer): { kind: 'challenge'; token: Buffer } | { kind: 'complete'; token: Buffer; ids: Id[] } | { kind: 'failed' };
+}
+
+export interface Authentication {
+  readonly providers: AuthProviders;
+  /** Ids a new connection starts with (3.8: ip:<remote address>). */
+  initialIds(remoteAddress: string): Id[];
+  /** addauth: the ids granted, or null when the scheme is unknown or the credentials are refused. */
+  authenticate(scheme: string, authData: Buffer, remoteAddress: string): Id[] | null;
+  /** A SASL exchange for a connection, or null when SASL is not configured. */
+  startSasl(): SaslExchange | null;
+  userNameOf(id: Id): string;
+}
+
+export interface ReplicaOptions {
+  readonly serverId: bigint;
+  readonly tickTimeMs: number;
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+  readonly maxBufferBytes: number;
+  readonly extendedTypesEnabled: boolean;
+  readonly reconfigEnabled: boolean;
+  readonly skipAcl: boolean;
+  /** znode.container.checkIntervalMs: how often empty containers and expired TTL nodes are removed. */
+  readonly containerCheckIntervalMs: number;
+  /** znode.container.maxPerMinute */
+  readonly containerMaxPerMinute: number;
+}
+
+type HandshakeState = 'awaitingConnect' | 'awaitingSession' | 'open' | 'closed';
+
+/** Per-connection bookkeeping, also what `cons` and `stat` report. */
+export interface ConnectionState {
+  readonly connection: ClientConnection;
+  readonly watcherId: WatcherId;
+  handshake: HandshakeState;
+  sessionId: bigint;
+  sessionTimeoutMs: number;
+  authIds: Id[];
+  /** A client that sent no readOnly flag in its ConnectRequest (3.4 generation). */
+  oldClient: boolean;
+  sasl: SaslExchange | null;
+  readonly establishedAtMs: number;
+  packetsReceived: number;
+  packetsSent: number;
+  outstanding: number;
+  lastCxid: number;
+  lastZxid: bigint;
+  lastOp: string;
+  lastResponseAtMs: number;
+  lastLatencyMs: number;
+  minLatencyMs: number;
+  maxLatencyMs: number;
+  totalLatencyMs: number;
+  latencyCount: number;
+}
+
+type PendingItem =
+  | { readonly kind: 'write'; readonly txn: Txn; readonly origin: ConnectionState | null; readonly requestType: number; readonly receivedAtMs: number }
+  | { readonly kind: 'read'; readonly origin: ConnectionState; readonly xid: number; readonly request: ReadRequest; readonly receivedAtMs: number }
+  | { readonly kind: 'unknown'; readonly origin: ConnectionState; readonly xid: number; readonly receivedAtMs: number };
+
+export interface ServerCounters {
+  packetsReceived: number;
+  packetsSent: number;
+  minLatencyMs: number;
+  maxLatencyMs: number;
+  totalLatencyMs: number;
+  latencyCount: number;
+}
+
+const SHORT_OP_NAME: Partial<Record<number, string>> = {
+  [OpCode.ping]: 'PING',
+  [OpCode.create]: 'CREA',
+  [OpCode.create2]: 'CREA',
+  [OpCode.createContainer]: 'CREA',
+  [OpCode.createTTL]: 'CREA',
+  [OpCode.delete]: 'DELE',
+  [OpCode.deleteContainer]: 'DELE',
+  [OpCode.setData]: 'SETD',
+  [OpCode.getData]: 'GETD',
+  [OpCode.exists]: 'EXIS',
+  [OpCode.getChildren]: 'GETC',
+  [OpCode.getChildren2]: 'GETC',
+  [OpCode.getACL]: 'GETA',
+  [OpCode.setACL]: 'SETA',
+  [OpCode.multi]: 'MULT',
+  [OpCode.multiRead]: 'MLTR',
+  [OpCode.sync]: 'SYNC',
+  [OpCode.check]: 'CHEC',
+  [OpCode.closeSession]: 'CLOS',
+  [OpCode.setWatches]: 'SETW',
+  [OpCode.setWatches2]: 'STW2',
+  [OpCode.checkWatches]: 'CHKW',
+  [OpCode.removeWatches]: 'REMW',
+  [OpCode.addWatch]: 'ADDW',
+  [OpCode.whoAmI]: 'HOMI',
+  [OpCode.getEphemerals]: 'GETE',
+  [OpCode.getAllChildrenNumber]: 'GETACN',
+  [OpCode.createSession]: 'SESS',
+};
+
+export class Replica {
+  readonly tree: DataTree;
+  readonly sessions: SessionTable;
+  readonly watches: WatchTable;
+  readonly #changes: OutstandingChanges;
+  readonly #options: ReplicaOptions;
+  readonly #storage: TxnStorage;
+  readonly #clock: Clock;
+  readonly #auth: Authentication;
+  readonly #logger: Logger;
+  readonly #aclPolicy: AclPolicy;
+  readonly #prepareEnv: PrepareEnvironment;
+  readonly #readEnv: ReadEnvironment;
+  readonly #connections = new Map<number, ConnectionState>();
+  readonly #connectionBySession = new Map<bigint, ConnectionState>();
+  readonly #pending: PendingItem[] = [];
+  #pendingHead = 0;
+  #lastPreparedZxid = 0n;
+  #lastDurableZxid = 0n;
+  #flushInProgress = false;
+  #nextWatcherId = 1;
+  #lastContainerCheckMs = 0;
+  readonly counters: ServerCounters = { packetsReceived: 0, packetsSent: 0, minLatencyMs: Number.MAX_SAFE_INTEGER, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0 };
+
+  constructor(options: ReplicaOptions, ports: { storage: TxnStorage; clock: Clock; auth: Authentication; logger: Logger }) {
+    this.#options = options;
+    this.#storage = ports.storage;
+    this.#clock = ports.clock;
+    this.#auth = ports.auth;
+    this.#logger = ports.logger;
+    this.tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
+    this.sessions = new SessionTable({ tickTimeMs: options.tickTimeMs, firstSessionId: initialSessionId(options.serverId, this.#clock.monotonicMs()) });
+    this.watches = new WatchTable({ deliver: (watcher, type, path) => this.#deliverEvent(watcher, type, path) });
+    this.tree.setListener(this.watches);
+    this.#changes = new OutstandingChanges(this.tree);
+    this.#aclPolicy = { providers: this.#auth.providers, skipAcl: options.skipAcl };
+    this.#prepareEnv = {
+      tree: this.tree,
+      changes: this.#changes,
+      acl: this.#aclPolicy,
+      extendedTypesEnabled: options.extendedTypesEnabled,
+      reconfigEnabled: options.reconfigEnabled,
+      sessionIsLive: (id) => this.sessions.get(id)?.closing === false,
+      markSessionClosing: (id) => this.sessions.setClosing(id),
+    };
+    this.#readEnv = {
+      tree: this.tree,
+      watches: this.watches,
+      acl: this.#aclPolicy,
+      events: { deliver: (watcher, type, path) => this.#deliverEvent(watcher, type, path) },
+      userNameOf: (id) => this.#auth.userNameOf(id),
+    };
+    this.#lastContainerCheckMs = this.#clock.monotonicMs();
+  }
+
+  /** The zxid of the last applied txn (what replies and `srvr` report). */
+  get lastZxid(): bigint {
+    return this.tree.lastProcessedZxid;
+  }
+
+  /** Sets the zxid to continue from, after recovery from disk. */
+  restoreLastZxid(zxid: bigint): void {
+    assert(this.#pending.length === this.#pendingHead, 'restore happens before any request');
+    this.tree.lastProcessedZxid = zxid;
+    this.#lastPreparedZxid = zxid;
+    this.#lastDurableZxid = zxid;
+  }
+
+  get outstandingRequests(): number {
+    return this.#pending.length - this.#pendingHead;
+  }
+
+  connections(): IterableIterator<ConnectionState> {
+    return this.#connections.values();
+  }
+
+  // ---- connections -----------------------------------------------------------------------------
+
+  connectionOpened(connection: ClientConnection): ConnectionState {
+    const nowMs = this.#clock.monotonicMs();
+    const state: ConnectionState = {
+      connection,
+      watcherId: this.#nextWatcherId++,
+      handshake: 'awaitingConnect',
+      sessionId: 0n,
+      sessionTimeoutMs: 0,
+      authIds: this.#auth.initialIds(connection.remoteAddress),
+      oldClient: false,
+      sasl: null,
+      establishedAtMs: this.#clock.wallMs(),
+      packetsReceived: 0,
+      packetsSent: 0,
+      outstanding: 0,
+      lastCxid: -1,
+      lastZxid: -1n,
+      lastOp: 'NA',
+      lastResponseAtMs: nowMs,
+      lastLatencyMs: 0,
+      minLatencyMs: Number.MAX_SAFE_INTEGER,
+      maxLatencyMs: 0,
+      totalLatencyMs: 0,
+      latencyCount: 0,
+    };
+    this.#connections.set(connection.id, state);
+    return state;
+  }
+
+  connectionClosed(connection: ClientConnection): void {
+    const state = this.#connections.get(connection.id);
+    if (state === undefined) return;
+    state.handshake = 'closed';
+    this.#connections.delete(connection.id);
+    this.watches.removeWatcher(state.watcherId);
+    if (this.#connectionBySession.get(state.sessionId) === state) this.#connectionBySession.delete(state.sessionId);
+  }
+
+  #closeConnection(state: ConnectionState): void {
+    if (state.handshake === 'closed') return;
+    state.connection.close();
+    this.connectionClosed(state.connection);
+  }
+
+  #send(state: ConnectionState, frame: Buffer): void {
+    if (state.handshake === 'closed') return;
+    state.packetsSent++;
+    this.counters.packetsSent++;
+    state.connection.send(frame);
+  }
+
+  #deliverEvent(watcher: WatcherId, type: EventTypeValue, path: string): void {
+    for (const state of this.#connections.values()) {
+      if (state.watcherId === watcher) {
+        this.#send(state, encodeNotification(type, path));
+        return;
+      }
+    }
+  }
+
+  /** Handles one complete frame (length prefix removed) from a client connection. */
+  frameReceived(connection: ClientConnection, frame: Buffer): void {
+    const state = this.#connections.get(connection.id);
+    if (state === undefined || state.handshake === 'closed') return;
+    state.packetsReceived++;
+    this.counters.packetsReceived++;
+    switch (state.handshake) {
+      case 'awaitingConnect':
+        this.#handleConnect(state, frame);
+        return;
+      case 'awaitingSession':
+        // 3.8 stops reading until the session is set up; a client that pipelines anyway is broken.
+        this.#logger.warn({ connection: connection.id }, 'request before the session was established; closing');
+        this.#closeConnection(state);
+        return;
+      case 'open':
+        this.#handleRequest(state, frame);
+        return;
+    }
+  }
+
+  #handleConnect(state: ConnectionState, frame: Buffer): void {
+    const reader = new JuteReader(frame, { maxBufferBytes: this.#options.maxBufferBytes });
+    let request;
+    try {
+      request = readConnectRequest(reader);
+    } catch {
+      this.#logger.info({ connection: state.connection.id }, 'malformed ConnectRequest; closing');
+      this.#closeConnection(state);
+      return;
+    }
+    if (reader.remaining > 0) {
+      state.oldClient = false;
+      reader.readBoolean();
+    } else {
+      state.oldClient = true;
+    }
+    if (request.lastZxidSeen > this.tree.lastProcessedZxid) {
+      this.#logger.info(
+        { clientZxid: `0x${request.lastZxidSeen.toString(16)}`, serverZxid: `0x${this.tree.lastProcessedZxid.toString(16)}` },
+        'refusing session: client has seen a newer zxid; it must try another server',
+      );
+      this.#closeConnection(state);
+      return;
+    }
+    const timeoutMs = Math.min(Math.max(request.timeOut, this.#options.minSessionTimeoutMs), this.#options.maxSessionTimeoutMs);
+    state.sessionTimeoutMs = timeoutMs;
+    if (request.sessionId === 0n) {
+      this.#createSession(state, timeoutMs);
+    } else {
+      this.#reopenSession(state, request.sessionId, request.passwd, timeoutMs);
+    }
+  }
+
+  #createSession(state: ConnectionState, timeoutMs: number): void {
+    const sessionId = this.sessions.allocateId();
+    state.sessionId = sessionId;
+    state.handshake = 'awaitingSession';
+    // Like 3.8, the session is tracked from prepare on; the createSession txn makes it durable.
+    this.sessions.add(sessionId, timeoutMs, this.#clock.monotonicMs());
+    const txn = prepareCreateSession(this.#nextContext(sessionId, 0, state.authIds), timeoutMs);
+    this.#submit({ kind: 'write', txn, origin: state, requestType: OpCode.createSession, receivedAtMs: this.#clock.monotonicMs() });
+  }
+
+  #reopenSession(state: ConnectionState, sessionId: bigint, password: Buffer | null, timeoutMs: number): void {
+    const valid =
+      checkSessionPassword(sessionId, password) && this.sessions.touch(sessionId, this.#clock.monotonicMs(), timeoutMs);
+    if (!valid) {
+      this.#logger.info({ sessionId: `0x${sessionId.toString(16)}` }, 'invalid session (expired or wrong password)');
+      this.#send(state, encodeConnectResponse({ timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(SESSION_PASSWORD_BYTES) }, !state.oldClient, false));
+      this.#closeConnection(state);
+      return;
+    }
+    const previous = this.#connectionBySession.get(sessionId);
+    if (previous !== undefined && previous !== state) this.#closeConnection(previous);
+    state.sessionId = sessionId;
+    this.#finishSession(state);
+  }
+
+  #finishSession(state: ConnectionState): void {
+    state.handshake = 'open';
+    this.#connectionBySession.set(state.sessionId, state);
+    this.#send(
+      state,
+      encodeConnectResponse(
+        { timeOut: state.sessionTimeoutMs, sessionId: state.sessionId, passwd: sessionPassword(state.sessionId) },
+        !state.oldClient,
+        false,
+      ),
+    );
+  }
+
+  #nextContext(sessionId: bigint, cxid: number, authIds: readonly Id[]): { sessionId: bigint; cxid: number; zxid: bigint; timeMs: bigint; authIds: readonly Id[] } {
+    this.#lastPreparedZxid++;
+    return { sessionId, cxid, zxid: this.#lastPreparedZxid, timeMs: BigInt(this.#clock.wallMs()), authIds };
+  }
+
+  #handleRequest(state: ConnectionState, frame: Buffer): void {
+    const reader = new JuteReader(frame, { maxBufferBytes: this.#options.maxBufferBytes });
+    let header;
+    try {
+      header = readRequestHeader(reader);
+    } catch {
+      this.#logger.info({ connection: state.connection.id }, 'frame too short for a RequestHeader; closing');
+      this.#closeConnection(state);
+      return;
+    }
+    const nowMs = this.#clock.monotonicMs();
+    this.sessions.touch(state.sessionId, nowMs);
+    const body = frame.subarray(reader.offset);
+    const decoded = decodeRequest(header.type, body, this.#options.maxBufferBytes);
+    switch (decoded.class) {
+      case 'connection':
+        this.#handleConnectionRequest(state, header.xid, decoded.request);
+        return;
+      case 'write': {
+        state.outstanding++;
+        const txn = prepareWrite(this.#prepareEnv, this.#nextContext(state.sessionId, header.xid, state.authIds), header.type, decoded.request);
+        this.#submit({ kind: 'write', txn, origin: state, requestType: header.type, receivedAtMs: nowMs });
+        return;
+      }
+      case 'malformedWrite': {
+        state.outstanding++;
+        const txn = prepareMalformed(this.#nextContext(state.sessionId, header.xid, state.authIds));
+        this.#submit({ kind: 'write', txn, origin: state, requestType: header.type, receivedAtMs: nowMs });
+        return;
+      }
+      case 'read':
+        state.outstanding++;
+        this.#submit({ kind: 'read', origin: state, xid: header.xid, request: decoded.request, receivedAtMs: nowMs });
+        return;
+      case 'malformedRead':
+        state.outstanding++;
+        this.#submit({ kind: 'unknown', origin: state, xid: header.xid, receivedAtMs: nowMs });
+        return;
+      case 'unknown':
+        this.#logger.warn({ type: header.type }, 'request of unknown type; closing');
+        this.#send(state, encodeReply({ xid: header.xid, zxid: -1n, err: ErrorCode.unimplemented, body: NO_BODY }));
+        this.#closeConnection(state);
+        return;
+    }
+  }
+
+  #handleConnectionRequest(state: ConnectionState, xid: number, request: ConnectionRequest): void {
+    switch (request.kind) {
+      case 'auth': {
+        const ids = this.#auth.authenticate(request.record.scheme, request.record.auth ?? Buffer.alloc(0), state.connection.remoteAddress);
+        if (ids === null) {
+          this.#send(state, encodeReply({ xid, zxid: 0n, err: ErrorCode.authFailed, body: NO_BODY }));
+          this.#closeConnection(state);
+          return;
+        }
+        for (const id of ids) {
+          if (!state.authIds.some((existing) => existing.scheme === id.scheme && existing.id === id.id)) state.authIds.push(id);
+        }
+        this.#send(state, encodeReply({ xid, zxid: 0n, err: ErrorCode.ok, body: NO_BODY }));
+        return;
+      }
+      case 'sasl': {
+        if (state.sasl === null) state.sasl = this.#auth.startSasl();
+        const outcome = state.sasl?.evaluate(request.record.token ?? Buffer.alloc(0)) ?? { kind: 'failed' as const };
+        if (outcome.kind === 'failed') {
+          this.#send(state, encodeReply({ xid, zxid: 0n, err: ErrorCode.authFailed, body: { kind: 'sasl', token: null } }));
+          this.#closeConnection(state);
+          return;
+        }
+        if (outcome.kind === 'complete') {
+          for (const id of outcome.ids) state.authIds.push(id);
+        }
+        this.#send(state, encodeReply({ xid, zxid: 0n, err: ErrorCode.ok, body: { kind: 'sasl', token: outcome.token } }));
+        return;
+      }
+    }
+  }
+
+  // ---- the pipeline ----------------------------------------------------------------------------
+
+  #submit(item: PendingItem): void {
+    if (item.kind === 'write') {
+      this.#storage.append(item.txn);
+      this.#pending.push(item);
+      this.#scheduleFlush();
+      return;
+    }
+    if (this.#pendingHead === this.#pending.length) {
+      this.#complete(item);
+      return;
+    }
+    this.#pending.push(item);
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushInProgress) return;
+    this.#flushInProgress = true;
+    const target = this.#lastPreparedZxid;
+    this.#storage.flush().then(
+      () => {
+        this.#flushInProgress = false;
+        this.#durable(target);
+        if (this.#lastPreparedZxid > this.#lastDurableZxid) this.#scheduleFlush();
+      },
+      (error: unknown) => {
+        // A failed fsync leaves the log in an unknown state: stop, and recover from disk.
+        this.#logger.fatal({ err: error }, 'txn log flush failed; stopping');
+        throw error;
+      },
+    );
+  }
+
+  /** Everything up to `zxid` is durable: apply and reply in order, then release waiting reads. */
+  #durable(zxid: bigint): void {
+    this.#lastDurableZxid = zxid;
+    while (this.#pendingHead < this.#pending.length) {
+      const item = this.#pending[this.#pendingHead];
+      assert(item !== undefined, 'pending queue slot is filled');
+      if (item.kind === 'write' && item.txn.header.zxid > zxid) break;
+      this.#pendingHead++;
+      this.#complete(item);
+    }
+    if (this.#pendingHead === this.#pending.length) {
+      this.#pending.length = 0;
+      this.#pendingHead = 0;
+    }
+  }
+
+  #complete(item: PendingItem): void {
+    switch (item.kind) {
+      case 'write':
+        this.#applyAndReply(item.txn, item.origin, item.requestType, item.receivedAtMs);
+        return;
+      case 'read':
+        this.#executeRead(item.origin, item.xid, item.request, item.receivedAtMs);
+        return;
+      case 'unknown':
+        this.#reply(item.origin, { xid: item.xid, zxid: this.tree.lastProcessedZxid, err: ErrorCode.marshallingError, body: NO_BODY }, item.receivedAtMs, -1);
+        return;
+    }
+  }
+
+  #applyAndReply(txn: Txn, origin: ConnectionState | null, requestType: number, receivedAtMs: number): void {
+    const result = this.tree.applyTxn(txn);
+    this.#changes.applied(txn.header.zxid);
+    if (txn.body.kind === 'createSession') {
+      this.sessions.add(txn.header.clientId, txn.body.timeOutMs, this.#clock.monotonicMs());
+      if (origin !== null && origin.handshake === 'awaitingSession') this.#finishSession(origin);
+      return;
+    }
+    if (txn.body.kind === 'closeSession') {
+      this.#sessionClosed(txn.header.clientId, origin, txn.header.cxid, receivedAtMs);
+      return;
+    }
+    if (origin === null) return;
+    const { err, body } = this.#replyFor(requestType, result);
+    this.#reply(origin, { xid: txn.header.cxid, zxid: txn.header.zxid, err, body }, receivedAtMs, requestType);
+  }
+
+  #sessionClosed(sessionId: bigint, origin: ConnectionState | null, cxid: number, receivedAtMs: number): void {
+    this.sessions.remove(sessionId);
+    const state = origin ?? this.#connectionBySession.get(sessionId) ?? null;
+    if (state === null || state.sessionId !== sessionId) return;
+    if (origin !== null) {
+      this.#reply(origin, { xid: cxid, zxid: this.tree.lastProcessedZxid, err: ErrorCode.ok, body: NO_BODY }, receivedAtMs, OpCode.closeSession);
+    }
+    this.#closeConnection(state);
+  }
+
+  #replyFor(requestType: number, result: ApplyResult): { err: number; body: ReplyBody } {
+    if (result.type === OpCode.error) return { err: result.err, body: NO_BODY };
+    switch (requestType) {
+      case OpCode.create:
+        return { err: result.err, body: { kind: 'create', path: result.path ?? '' } };
+      case OpCode.create2:
+      case OpCode.createTTL:
+      case OpCode.createContainer:
+        return result.stat === null
+          ? { err: result.err, body: NO_BODY }
+          : { err: result.err, body: { kind: 'create2', path: result.path ?? '', stat: result.stat } };
+      case OpCode.setData:
+      case OpCode.setACL:
+        return result.stat === null ? { err: result.err, body: NO_BODY } : { err: result.err, body: { kind: 'stat', stat: result.stat } };
+      case OpCode.multi:
+        return { err: 0, body: { kind: 'multi', results: (result.multi ?? []).map(multiResultOf) } };
+      default:
+        return { err: result.err, body: NO_BODY };
+    }
+  }
+
+  #executeRead(state: ConnectionState, xid: number, request: ReadRequest, receivedAtMs: number): void {
+    if (state.handshake === 'closed') return;
+    if (request.kind === 'ping') {
+      this.#reply(state, { xid: Xid.ping, zxid: this.tree.lastProcessedZxid, err: 0, body: NO_BODY }, receivedAtMs, OpCode.ping);
+      return;
+    }
+    const outcome = executeRead(this.#readEnv, { sessionId: state.sessionId, watcher: state.watcherId, authIds: state.authIds }, request);
+    this.#reply(state, { xid, zxid: this.tree.lastProcessedZxid, err: outcome.err, body: outcome.body }, receivedAtMs, readOpCode(request));
+  }
+
+  #reply(state: ConnectionState, reply: Reply, receivedAtMs: number, opCode: number): void {
+    if (state.handshake === 'closed') return;
+    const nowMs = this.#clock.monotonicMs();
+    const latencyMs = Math.max(0, nowMs - receivedAtMs);
+    state.outstanding = Math.max(0, state.outstanding - 1);
+    state.lastCxid = reply.xid;
+    state.lastZxid = reply.zxid;
+    state.lastOp = SHORT_OP_NAME[opCode] ?? (opCodeName(opCode) ?? 'NA').toUpperCase().slice(0, 4);
+    state.lastResponseAtMs = this.#clock.wallMs();
+    state.lastLatencyMs = latencyMs;
+    state.minLatencyMs = Math.min(state.minLatencyMs, latencyMs);
+    state.maxLatencyMs = Math.max(state.maxLatencyMs, latencyMs);
+    state.totalLatencyMs += latencyMs;
+    state.latencyCount++;
+    this.counters.minLatencyMs = Math.min(this.counters.minLatencyMs, latencyMs);
+    this.counters.maxLatencyMs = Math.max(this.counters.maxLatencyMs, latencyMs);
+    this.counters.totalLatencyMs += latencyMs;
+    this.counters.latencyCount++;
+    this.#send(state, encodeReply(reply));
+  }
+
+  resetCounters(): void {
+    this.counters.packetsReceived = 0;
+    this.counters.packetsSent = 0;
+    this.counters.minLatencyMs = Number.MAX_SAFE_INTEGER;
+    this.counters.maxLatencyMs = 0;
+    this.counters.totalLatencyMs = 0;
+    this.counters.latencyCount = 0;
+  }
+
+  resetConnectionCounters(): void {
+    for (const state of this.#connections.values()) {
+      state.packetsReceived = 0;
+      state.packetsSent = 0;
+      state.minLatencyMs = Number.MAX_SAFE_INTEGER;
+      state.maxLatencyMs = 0;
+      state.totalLatencyMs = 0;
+      state.latencyCount = 0;
+      state.lastCxid = -1;
+      state.lastZxid = -1n;
+      state.lastOp = 'NA';
+      state.lastLatencyMs = 0;
+    }
+  }
+
+  // ---- time ------------------------------------------------------------------------------------
+
+  /** Called every tick: expires sessions and reaps empty containers and expired TTL nodes. */
+  tick(): void {
+    const nowMs = this.#clock.monotonicMs();
+    for (const session of this.sessions.expired(nowMs)) {
+      this.#logger.info({ sessionId: `0x${session.id.toString(16)}`, timeoutMs: session.timeoutMs }, 'session expired');
+      this.sessions.setClosing(session.id);
+      const txn = prepareWrite(this.#prepareEnv, this.#nextContext(session.id, 0, []), OpCode.closeSession, { kind: 'closeSession' });
+      this.#submit({ kind: 'write', txn, origin: null, requestType: OpCode.closeSession, receivedAtMs: nowMs });
+    }
+    if (nowMs - this.#lastContainerCheckMs >= this.#options.containerCheckIntervalMs) {
+      this.#lastContainerCheckMs = nowMs;
+      this.#reapContainers();
+    }
+  }
+
+  /** ContainerManager: deletes empty used containers and TTL nodes idle past their TTL. */
+  #reapContainers(): void {
+    const wallMs = BigInt(this.#clock.wallMs());
+    const candidates: string[] = [];
+    for (const path of this.tree.containers()) {
+      const node = this.tree.getNode(path);
+      if (node !== undefined && (node.children === null || node.children.size === 0) && node.stat.cversion > 0) candidates.push(path);
+    }
+    for (const path of this.tree.ttlNodes()) {
+      const node = this.tree.getNode(path);
+      if (node === undefined || (node.children !== null && node.children.size > 0)) continue;
+      const ttlMs = node.stat.ephemeralOwner & 0xffffffffffn;
+      if (ttlMs !== 0n && wallMs - node.stat.mtime > ttlMs) candidates.push(path);
+    }
+    for (const path of candidates.slice(0, this.#options.containerMaxPerMinute)) {
+      const txn = prepareWrite(this.#prepareEnv, this.#nextContext(0n, 0, []), OpCode.deleteContainer, { kind: 'deleteContainer', path });
+      this.#submit({ kind: 'write', txn, origin: null, requestType: OpCode.deleteContainer, receivedAtMs: this.#clock.monotonicMs() });
+    }
+  }
+
+  /** Closes every connection (server shutdown). */
+  closeAllConnections(): void {
+    for (const state of [...this.#connections.values()]) this.#closeConnection(state);
+  }
+}
+
+function multiResultOf(result: ApplyResult): MultiResult {
+  switch (result.type) {
+    case OpCode.check:
+      return { kind: 'check' };
+    case OpCode.create:
+      return { kind: 'create', path: result.path ?? '' };
+    case OpCode.create2:
+    case OpCode.createTTL:
+    case OpCode.createContainer:
+      return result.stat === null ? { kind: 'create', path: result.path ?? '' } : { kind: 'create2', path: result.path ?? '', stat: result.stat };
+    case OpCode.delete:
+    case OpCode.deleteContainer:
+      return { kind: 'delete' };
+    case OpCode.setData:
+      return result.stat === null ? { kind: 'error', err: result.err } : { kind: 'setData', stat: result.stat };
+    default:
+      return { kind: 'error', err: result.err };
+  }
+}
+
+function readOpCode(request: ReadRequest): number {
+  switch (request.kind) {
+    case 'exists':
+      return OpCode.exists;
+    case 'getData':
+      return OpCode.getData;
+    case 'getACL':
+      return OpCode.getACL;
+    case 'getChildren':
+      return OpCode.getChildren;
+    case 'getChildren2':
+      return OpCode.getChildren2;
+    case 'getAllChildrenNumber':
+      return OpCode.getAllChildrenNumber;
+    case 'getEphemerals':
+      return OpCode.getEphemerals;
+    case 'sync':
+      return OpCode.sync;
+    case 'ping':
+      return OpCode.ping;
+    case 'multiRead':
+      return OpCode.multiRead;
+    case 'setWatches':
+      return OpCode.setWatches;
+    case 'checkWatches':
+      return OpCode.checkWatches;
+    case 'removeWatches':
+      return OpCode.removeWatches;
+    case 'addWatch':
+      return OpCode.addWatch;
+    case 'whoAmI':
+      return OpCode.whoAmI;
+  }
+}

@@ -1,0 +1,78 @@
+// Znodes share ACL lists by reference: each distinct list gets a long index, reference counted, as
+// ZooKeeper's ReferenceCountedACLCache does. The snapshot format stores this map and every znode
+// stores only the index, so keeping the same structure lets us read and write 3.8 snapshots as is.
+
+import type { ACL } from '../jute/index.js';
+import { assert } from '../lib/assert.js';
+
+/** The index 3.8 uses for "no ACL" (an open node created before ACLs existed). */
+export const OPEN_UNSAFE_ACL_INDEX = -1;
+
+function aclKey(acl: readonly ACL[]): string {
+  let key = '';
+  for (const entry of acl) key += `${entry.perms}\u0000${entry.id.scheme}\u0000${entry.id.id}\u0001`;
+  return key;
+}
+
+interface CacheEntry {
+  readonly acl: readonly ACL[];
+  referenceCount: number;
+}
+
+export class AclCache {
+  readonly #byIndex = new Map<number, CacheEntry>();
+  readonly #indexByKey = new Map<string, number>();
+  #nextIndex = 1;
+
+  /** Returns the index for this list, adding it (with one more reference) if needed. */
+  acquire(acl: readonly ACL[]): number {
+    if (acl.length === 0) return OPEN_UNSAFE_ACL_INDEX;
+    const key = aclKey(acl);
+    const existing = this.#indexByKey.get(key);
+    if (existing !== undefined) {
+      const entry = this.#byIndex.get(existing);
+      assert(entry !== undefined, 'acl index map and key map agree');
+      entry.referenceCount++;
+      return existing;
+    }
+    const index = this.#nextIndex++;
+    this.#byIndex.set(index, { acl: acl.map((a) => ({ perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id } })), referenceCount: 1 });
+    this.#indexByKey.set(key, index);
+    return index;
+  }
+
+  release(index: number): void {
+    if (index === OPEN_UNSAFE_ACL_INDEX) return;
+    const entry = this.#byIndex.get(index);
+    if (entry === undefined) return;
+    entry.referenceCount--;
+    if (entry.referenceCount <= 0) {
+      this.#byIndex.delete(index);
+      this.#indexByKey.delete(aclKey(entry.acl));
+    }
+  }
+
+  get(index: number): readonly ACL[] {
+    if (index === OPEN_UNSAFE_ACL_INDEX) return OPEN_ACL_UNSAFE;
+    const entry = this.#byIndex.get(index);
+    assert(entry !== undefined, `acl index ${index} is known`);
+    return entry.acl;
+  }
+
+  /** Restores an entry read from a snapshot, keeping its index. */
+  restore(index: number, acl: readonly ACL[], referenceCount: number): void {
+    this.#byIndex.set(index, { acl, referenceCount });
+    this.#indexByKey.set(aclKey(acl), index);
+    if (index >= this.#nextIndex) this.#nextIndex = index + 1;
+  }
+
+  entries(): IterableIterator<[number, CacheEntry]> {
+    return this.#byIndex.entries();
+  }
+
+  get size(): number {
+    return this.#byIndex.size;
+  }
+}
+
+export const OPEN_ACL_UNSAFE: readonly ACL[] = Object.freeze([{ perms: 31, id: { scheme: 'world', id: 'anyone' } }]);

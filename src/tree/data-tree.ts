@@ -1,0 +1,492 @@
+// The replicated state: every znode with its data, ACL reference and persisted stat, plus the
+// indexes ZooKeeper keeps beside them (ephemerals per session, containers, TTL nodes). It changes
+// only through applyTxn, a deterministic function of the committed txn, so the same log yields the
+// same tree on every server and on every replay. Reads never change it (watch registration lives in
+// the watch table, not here).
+
+import type { ACL, Stat } from '../jute/index.js';
+import { assert } from '../lib/assert.js';
+import { grownCapacity, javaHashSetOrder } from '../lib/java-hash-order.js';
+import {
+  CONTAINER_EPHEMERAL_OWNER,
+  ephemeralKind,
+  ttlToEphemeralOwner,
+  type EphemeralKind,
+} from '../protocol/constants.js';
+import { ErrorCode } from '../protocol/error-code.js';
+import { OpCode } from '../protocol/op-code.js';
+import { baseName, parentOf } from '../protocol/paths.js';
+import type { MultiSubTxn, Txn, TxnBody } from '../txn/txn.js';
+import { AclCache, OPEN_UNSAFE_ACL_INDEX } from './acl-cache.js';
+
+/** The persisted part of a znode's stat (StatPersisted); dataLength and numChildren are derived. */
+export interface ZnodeStat {
+  czxid: bigint;
+  mzxid: bigint;
+  ctime: bigint;
+  mtime: bigint;
+  version: number;
+  /** Counts child creations, as persisted; clients see cversion * 2 - numChildren. */
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  pzxid: bigint;
+}
+
+export interface Znode {
+  data: Buffer | null;
+  aclIndex: number;
+  readonly stat: ZnodeStat;
+  children: Set<string> | null;
+  /** Capacity of the Java HashSet that 3.8 would hold the children in; see java-hash-order. */
+  childrenCapacity: number;
+}
+
+/** Receives the changes that can fire watches, in the order ZooKeeper fires them. */
+export interface TreeChangeListener {
+  nodeCreated(path: string, parentPath: string): void;
+  nodeDeleted(path: string, parentPath: string): void;
+  nodeDataChanged(path: string): void;
+}
+
+/** Outcome of applying one txn, the input to building the client's reply (ProcessTxnResult). */
+export interface ApplyResult {
+  type: number;
+  err: number;
+  path: string | null;
+  stat: Stat | null;
+  multi: ApplyResult[] | null;
+}
+
+export const ZOOKEEPER_PATH = '/zookeeper';
+export const QUOTA_PATH = '/zookeeper/quota';
+export const CONFIG_PATH = '/zookeeper/config';
+
+const READ_ACL_UNSAFE: readonly ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
+const JAVA_HASHSET_INITIAL_CAPACITY = 8;
+
+function emptyStat(): ZnodeStat {
+  return { czxid: 0n, mzxid: 0n, ctime: 0n, mtime: 0n, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: 0n };
+}
+
+export interface DataTreeOptions {
+  /** zookeeper.extendedTypesEnabled: TTL nodes exist and ephemeral owners with 0xff.. are TTLs. */
+  readonly extendedTypesEnabled: boolean;
+}
+
+class NoNodeError {
+  readonly code = ErrorCode.noNode;
+}
+class NodeExistsError {
+  readonly code = ErrorCode.nodeExists;
+}
+
+export class DataTree {
+  readonly #nodes = new Map<string, Znode>();
+  readonly acls = new AclCache();
+  readonly #ephemerals = new Map<bigint, Set<string>>();
+  readonly #containers = new Set<string>();
+  readonly #ttls = new Set<string>();
+  readonly #options: DataTreeOptions;
+  #listener: TreeChangeListener | null = null;
+  lastProcessedZxid = 0n;
+  #approximateDataBytes = 0;
+
+  constructor(options: DataTreeOptions) {
+    this.#options = options;
+    const root = this.#newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX, emptyStat());
+    this.#nodes.set('/', root);
+    this.#addSpecialNode(ZOOKEEPER_PATH, OPEN_UNSAFE_ACL_INDEX);
+    this.#addSpecialNode(QUOTA_PATH, OPEN_UNSAFE_ACL_INDEX);
+    const config = this.#addSpecialNode(CONFIG_PATH, this.acls.acquire(READ_ACL_UNSAFE));
+    // 3.8 creates the config node with setACL(..., version -1), which leaves aversion at -1.
+    config.stat.aversion = -1;
+  }
+
+  setListener(listener: TreeChangeListener | null): void {
+    this.#listener = listener;
+  }
+
+  get extendedTypesEnabled(): boolean {
+    return this.#options.extendedTypesEnabled;
+  }
+
+  #newNode(data: Buffer | null, aclIndex: number, stat: ZnodeStat): Znode {
+    return { data, aclIndex, stat, children: null, childrenCapacity: JAVA_HASHSET_INITIAL_CAPACITY };
+  }
+
+  #addSpecialNode(path: string, aclIndex: number): Znode {
+    const node = this.#newNode(Buffer.alloc(0), aclIndex, emptyStat());
+    this.#nodes.set(path, node);
+    const parent = this.#nodes.get(parentOf(path));
+    assert(parent !== undefined, 'special nodes are added parent first');
+    this.#addChild(parent, baseName(path));
+    return node;
+  }
+
+  #addChild(parent: Znode, name: string): void {
+    if (parent.children === null) parent.children = new Set();
+    parent.children.add(name);
+    parent.childrenCapacity = grownCapacity(parent.childrenCapacity, parent.children.size);
+  }
+
+  /** Looks a node up; "" is the root, as in 3.8 where both keys map to it. */
+  getNode(path: string): Znode | undefined {
+    return this.#nodes.get(path === '' ? '/' : path);
+  }
+
+  get nodeCount(): number {
+    return this.#nodes.size;
+  }
+
+  get approximateDataBytes(): number {
+    return this.#approximateDataBytes;
+  }
+
+  aclOf(node: Znode): readonly ACL[] {
+    return this.acls.get(node.aclIndex);
+  }
+
+  kindOf(node: Znode): EphemeralKind {
+    return ephemeralKind(node.stat.ephemeralOwner, this.#options.extendedTypesEnabled);
+  }
+
+  /** The client-visible Stat of a node (DataNode.copyStat). */
+  statOf(node: Znode): Stat {
+    const numChildren = node.children === null ? 0 : node.children.size;
+    const s = node.stat;
+    return {
+      czxid: s.czxid,
+      mzxid: s.mzxid,
+      ctime: s.ctime,
+      mtime: s.mtime,
+      version: s.version,
+      cversion: (s.cversion * 2 - numChildren) | 0,
+      aversion: s.aversion,
+      ephemeralOwner: this.kindOf(node) === 'normal' ? s.ephemeralOwner : 0n,
+      dataLength: node.data === null ? 0 : node.data.length,
+      numChildren,
+      pzxid: s.pzxid,
+    };
+  }
+
+  /** Children in the order 3.8 returns them. */
+  childrenOf(node: Znode): string[] {
+    if (node.children === null || node.children.size === 0) return [];
+    return javaHashSetOrder(node.children, node.childrenCapacity);
+  }
+
+  /** Number of all descendants, as getAllChildrenNumber counts them. */
+  descendantCount(path: string): number {
+    if (path === '/') return this.#nodes.size - 1;
+    const prefix = `${path}/`;
+    let count = 0;
+    for (const key of this.#nodes.keys()) if (key.startsWith(prefix)) count++;
+    return count;
+  }
+
+  ephemeralsOf(sessionId: bigint): string[] {
+    const paths = this.#ephemerals.get(sessionId);
+    if (paths === undefined) return [];
+    return javaHashSetOrder(paths, grownCapacity(16, paths.size));
+  }
+
+  sessionsWithEphemerals(): IterableIterator<[bigint, Set<string>]> {
+    return this.#ephemerals.entries();
+  }
+
+  get ephemeralCount(): number {
+    let count = 0;
+    for (const paths of this.#ephemerals.values()) count += paths.size;
+    return count;
+  }
+
+  containers(): ReadonlySet<string> {
+    return this.#containers;
+  }
+
+  ttlNodes(): ReadonlySet<string> {
+    return this.#ttls;
+  }
+
+  paths(): IterableIterator<string> {
+    return this.#nodes.keys();
+  }
+
+  // ---- apply -----------------------------------------------------------------------------------
+
+  applyTxn(txn: Txn): ApplyResult {
+    const result = this.#applyBody(txn.header.type, txn.body, txn.header.clientId, txn.header.zxid, txn.header.time);
+    if (txn.header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = txn.header.zxid;
+    return result;
+  }
+
+  #applyBody(type: number, body: TxnBody, clientId: bigint, zxid: bigint, time: bigint): ApplyResult {
+    const result: ApplyResult = { type, err: 0, path: null, stat: null, multi: null };
+    try {
+      switch (body.kind) {
+        case 'create': {
+          const r = body.record;
+          result.path = r.path;
+          const owner = r.ephemeral ? clientId : 0n;
+          result.stat = this.#createNode(r.path, r.data, r.acl, owner, r.parentCVersion, zxid, time);
+          break;
+        }
+        case 'createTTL': {
+          const r = body.record;
+          result.path = r.path;
+          result.stat = this.#createNode(r.path, r.data, r.acl, ttlToEphemeralOwner(r.ttl), r.parentCVersion, zxid, time);
+          break;
+        }
+        case 'createContainer': {
+          const r = body.record;
+          result.path = r.path;
+          result.stat = this.#createNode(r.path, r.data, r.acl, CONTAINER_EPHEMERAL_OWNER, r.parentCVersion, zxid, time);
+          break;
+        }
+        case 'delete':
+          result.path = body.record.path;
+          this.#deleteNode(body.record.path, zxid);
+          break;
+        case 'setData':
+          result.path = body.record.path;
+          result.stat = this.#setData(body.record.path, body.record.data, body.record.version, zxid, time);
+          break;
+        case 'setACL':
+          result.path = body.record.path;
+          result.stat = this.#setAcl(body.record.path, body.record.acl, body.record.version);
+          break;
+        case 'check':
+          result.path = body.record.path;
+          break;
+        case 'createSession':
+          break;
+        case 'closeSession':
+          this.#killSession(clientId, zxid, body.paths2Delete);
+          break;
+        case 'error':
+          result.err = body.err;
+          break;
+        case 'multi':
+          result.multi = this.#applyMulti(body.ops, clientId, zxid, time);
+          for (const sub of result.multi) {
+            if (sub.err !== 0) {
+              result.err = sub.err;
+              break;
+            }
+          }
+          break;
+      }
+    } catch (error) {
+      if (error instanceof NoNodeError || error instanceof NodeExistsError) {
+        result.err = error.code;
+      } else {
+        throw error;
+      }
+    }
+    return result;
+  }
+
+  /** A multi either applies every op or none: if any op is an error, all become error results. */
+  #applyMulti(ops: readonly MultiSubTxn[], clientId: bigint, zxid: bigint, time: bigint): ApplyResult[] {
+    const failed = ops.some((op) => op.body.kind === 'error');
+    let seenError = false;
+    const results: ApplyResult[] = [];
+    for (const op of ops) {
+      if (op.body.kind === 'error') {
+        seenError = true;
+        results.push(this.#applyBody(OpCode.error, op.body, clientId, zxid, time));
+      } else if (failed) {
+        const err = seenError ? ErrorCode.runtimeInconsistency : ErrorCode.ok;
+        results.push(this.#applyBody(OpCode.error, { kind: 'error', err }, clientId, zxid, time));
+      } else {
+        results.push(this.#applyBody(op.type, op.body, clientId, zxid, time));
+      }
+    }
+    return results;
+  }
+
+  #createNode(
+    path: string,
+    data: Buffer | null,
+    acl: readonly ACL[],
+    ephemeralOwner: bigint,
+    parentCVersion: number,
+    zxid: bigint,
+    time: bigint,
+  ): Stat {
+    const parentPath = parentOf(path);
+    const childName = baseName(path);
+    const parent = this.#nodes.get(parentPath);
+    if (parent === undefined) throw new NoNodeError();
+    if (parent.children !== null && parent.children.has(childName)) {
+      this.#adjustParentAfterReplayedCreate(parent, parentCVersion, zxid);
+      throw new NodeExistsError();
+    }
+    const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
+    // A replayed create may be older than the snapshot's view of the parent: never move it back.
+    if (cversion > parent.stat.cversion) {
+      parent.stat.cversion = cversion;
+      parent.stat.pzxid = zxid;
+    }
+    const stat: ZnodeStat = {
+      czxid: zxid,
+      mzxid: zxid,
+      ctime: time,
+      mtime: time,
+      version: 0,
+      cversion: 0,
+      aversion: 0,
+      ephemeralOwner,
+      pzxid: zxid,
+    };
+    // The tree keeps its own copy: the request buffer may be a view of a whole socket chunk.
+    const ownData = data === null ? null : Buffer.from(data);
+    const node = this.#newNode(ownData, this.acls.acquire(acl), stat);
+    this.#addChild(parent, childName);
+    this.#nodes.set(path, node);
+    this.#approximateDataBytes += path.length + (ownData === null ? 0 : ownData.length);
+    switch (this.kindOf(node)) {
+      case 'container':
+        this.#containers.add(path);
+        break;
+      case 'ttl':
+        this.#ttls.add(path);
+        break;
+      case 'normal': {
+        let paths = this.#ephemerals.get(ephemeralOwner);
+        if (paths === undefined) {
+          paths = new Set();
+          this.#ephemerals.set(ephemeralOwner, paths);
+        }
+        paths.add(path);
+        break;
+      }
+      case 'void':
+        break;
+    }
+    this.#listener?.nodeCreated(path, parentPath);
+    return this.statOf(node);
+  }
+
+  /** 3.8 repairs the parent's cversion/pzxid when a replayed create finds its node already there. */
+  #adjustParentAfterReplayedCreate(parent: Znode, parentCVersion: number, zxid: bigint): void {
+    if (parentCVersion > parent.stat.cversion) {
+      parent.stat.cversion = parentCVersion;
+      parent.stat.pzxid = zxid;
+    }
+  }
+
+  #deleteNode(path: string, zxid: bigint): void {
+    const parentPath = parentOf(path);
+    const parent = this.#nodes.get(parentPath);
+    if (parent === undefined) throw new NoNodeError();
+    parent.children?.delete(baseName(path));
+    if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    const node = this.#nodes.get(path);
+    if (node === undefined) throw new NoNodeError();
+    this.#nodes.delete(path);
+    this.acls.release(node.aclIndex);
+    this.#approximateDataBytes -= path.length + (node.data === null ? 0 : node.data.length);
+    switch (this.kindOf(node)) {
+      case 'container':
+        this.#containers.delete(path);
+        break;
+      case 'ttl':
+        this.#ttls.delete(path);
+        break;
+      case 'normal': {
+        const paths = this.#ephemerals.get(node.stat.ephemeralOwner);
+        if (paths !== undefined) {
+          paths.delete(path);
+          if (paths.size === 0) this.#ephemerals.delete(node.stat.ephemeralOwner);
+        }
+        break;
+      }
+      case 'void':
+        break;
+    }
+    this.#listener?.nodeDeleted(path, parentPath);
+  }
+
+  #setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
+    const node = this.#nodes.get(path);
+    if (node === undefined) throw new NoNodeError();
+    const ownData = data === null ? null : Buffer.from(data);
+    this.#approximateDataBytes += (ownData === null ? 0 : ownData.length) - (node.data === null ? 0 : node.data.length);
+    node.data = ownData;
+    node.stat.mtime = time;
+    node.stat.mzxid = zxid;
+    node.stat.version = version;
+    const stat = this.statOf(node);
+    this.#listener?.nodeDataChanged(path);
+    return stat;
+  }
+
+  #setAcl(path: string, acl: readonly ACL[], version: number): Stat {
+    const node = this.#nodes.get(path);
+    if (node === undefined) throw new NoNodeError();
+    this.acls.release(node.aclIndex);
+    node.aclIndex = this.acls.acquire(acl);
+    node.stat.aversion = version;
+    return this.statOf(node);
+  }
+
+  #killSession(sessionId: bigint, zxid: bigint, paths2Delete: readonly string[] | null): void {
+    const local = this.#ephemerals.get(sessionId);
+    const remaining = local === undefined ? [] : [...local];
+    this.#ephemerals.delete(sessionId);
+    const deleteQuietly = (path: string): void => {
+      try {
+        this.#deleteNode(path, zxid);
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+      }
+    };
+    if (paths2Delete !== null) {
+      const listed = new Set(paths2Delete);
+      for (const path of paths2Delete) deleteQuietly(path);
+      for (const path of remaining) if (!listed.has(path)) deleteQuietly(path);
+    } else {
+      for (const path of remaining) deleteQuietly(path);
+    }
+  }
+
+  // ---- snapshot support ------------------------------------------------------------------------
+
+  /** Inserts a node read from a snapshot; parents come before children in snapshot order. */
+  restoreNode(path: string, data: Buffer | null, aclIndex: number, stat: ZnodeStat): void {
+    const existing = this.#nodes.get(path);
+    if (existing !== undefined && (path === '/' || path === ZOOKEEPER_PATH || path === QUOTA_PATH || path === CONFIG_PATH)) {
+      existing.data = data;
+      existing.aclIndex = aclIndex;
+      Object.assign(existing.stat, stat);
+      return;
+    }
+    const node = this.#newNode(data, aclIndex, stat);
+    this.#nodes.set(path, node);
+    const parent = this.#nodes.get(parentOf(path));
+    assert(parent !== undefined, `snapshot lists parent of ${path} first`);
+    this.#addChild(parent, baseName(path));
+    this.#approximateDataBytes += path.length + (data === null ? 0 : data.length);
+    switch (this.kindOf(node)) {
+      case 'container':
+        this.#containers.add(path);
+        break;
+      case 'ttl':
+        this.#ttls.add(path);
+        break;
+      case 'normal': {
+        let paths = this.#ephemerals.get(stat.ephemeralOwner);
+        if (paths === undefined) {
+          paths = new Set();
+          this.#ephemerals.set(stat.ephemeralOwner, paths);
+        }
+        paths.add(path);
+        break;
+      }
+      case 'void':
+        break;
+    }
+  }
+}

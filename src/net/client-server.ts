@@ -17,7 +17,7 @@ export interface FourLetterWords {
   /** The word, when the first 4 bytes of a connection are one (instead of a frame length). */
   recognise(first4Bytes: Buffer): string | null;
   /** The text to answer with (also for words that are not whitelisted). */
-  run(word: string, connection: { remoteAddress: string; remotePort: number }): string;
+  run(word: string, connection: { remoteAddress: string; remotePort: number }, extraBytes: Buffer): string;
 }
 
 export interface ClientServerOptions {
@@ -135,8 +135,9 @@ export class ClientServer {
         if (firstBytes.length < 4) return;
         const word = this.#words.recognise(firstBytes.subarray(0, 4));
         if (word !== null) {
+          const extraBytes = firstBytes.subarray(4);
           firstBytes = null;
-          this.#answerFourLetterWord(socket, word, remoteAddress, remotePort);
+          this.#answerFourLetterWord(socket, word, remoteAddress, remotePort, extraBytes);
           closed = true;
           return;
         }
@@ -166,10 +167,10 @@ export class ClientServer {
    * Answers, then half-closes and keeps reading until the client closes: closing with the client's
    * trailing newline unread would make the kernel send a reset, and nc could lose the answer.
    */
-  #answerFourLetterWord(socket: net.Socket, word: string, remoteAddress: string, remotePort: number): void {
+  #answerFourLetterWord(socket: net.Socket, word: string, remoteAddress: string, remotePort: number, extraBytes: Buffer): void {
     let answer: string;
     try {
-      answer = this.#words.run(word, { remoteAddress, remotePort });
+      answer = this.#words.run(word, { remoteAddress, remotePort }, extraBytes);
     } catch (error) {
       this.#logger.error({ err: error, word }, 'four-letter word failed');
       answer = '';

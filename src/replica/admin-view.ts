@@ -1,12 +1,236 @@
-// PLACEHOLDER until src/admin lands.
+// The replica seen through the admin module's AdminView: what the four-letter words (srvr, stat,
+// cons, mntr, ...) print. Facts about the process (file descriptors, memory, host) are read here,
+// at the edge; the admin module only formats.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { hostname, tmpdir, userInfo, arch, release, type } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
+import {
+  formatServerVersion,
+  isFourLetterWord,
+  parseTraceMask,
+  runFourLetterWord,
+  DEFAULT_TRACE_MASK,
+  type AdminView,
+  type ConnectionSnapshot,
+  type FourLetterWordWhitelist,
+  type SessionExpiryBucket,
+  type SessionPaths,
+} from '../admin/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { FourLetterWords } from '../net/client-server.js';
 import type { Clock } from './ports.js';
-import type { Replica } from './replica.js';
+import type { ConnectionState, Replica } from './replica.js';
 
-export function createFourLetterWords(_config: ServerConfig, _replica: Replica, _clock: Clock, _startedAtMs: number): FourLetterWords {
+/** The ZooKeeper release whose protocol and behaviour we match; clients parse this part. */
+export const ZOOKEEPER_PROTOCOL_VERSION = '3.8.0';
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      statSync(join(dir, 'package.json'));
+      return dir;
+    } catch {
+      dir = dirname(dir);
+    }
+  }
+  return dirname(fileURLToPath(import.meta.url));
+}
+
+function ourVersion(root: string): { version: string; builtAtMs: number } {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+    return { version, builtAtMs: statSync(fileURLToPath(import.meta.url)).mtimeMs };
+  } catch {
+    return { version: '0.0.0', builtAtMs: 0 };
+  }
+}
+
+function openFileDescriptors(): { open: number; max: number } {
+  try {
+    const open = readdirSync('/proc/self/fd').length;
+    const limits = readFileSync('/proc/self/limits', 'utf8');
+    const match = /^Max open files\s+(\d+)/mu.exec(limits);
+    return { open, max: match?.[1] === undefined ? -1 : Number(match[1]) };
+  } catch {
+    return { open: -1, max: -1 };
+  }
+}
+
+function directoryBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const name of readdirSync(dir)) {
+      const stats = statSync(join(dir, name));
+      if (stats.isFile()) total += stats.size;
+    }
+  } catch {
+    return 0;
+  }
+  return total;
+}
+
+function connectionSnapshot(state: ConnectionState): ConnectionSnapshot {
   return {
-    recognise: (bytes) => (bytes.toString('latin1') === 'ruok' ? 'ruok' : null),
-    run: () => 'imok',
+    remoteAddress: state.connection.remoteAddress,
+    remotePort: state.connection.remotePort,
+    interestOps: 1,
+    outstandingRequests: state.outstanding,
+    packetsReceived: state.packetsReceived,
+    packetsSent: state.packetsSent,
+    sessionId: state.handshake === 'open' ? state.sessionId : 0n,
+    lastOperation: state.lastOp,
+    establishedAtMs: state.establishedAtMs,
+    sessionTimeoutMs: state.sessionTimeoutMs,
+    lastCxid: state.lastCxid,
+    lastZxid: state.lastZxid,
+    lastResponseTimeMs: state.lastResponseAtMs,
+    lastLatencyMs: state.lastLatencyMs,
+    latency: { count: state.latencyCount, sum: state.totalLatencyMs, min: state.minLatencyMs, max: state.maxLatencyMs },
+  };
+}
+
+function createAdminView(
+  config: ServerConfig,
+  replica: Replica,
+  clock: Clock,
+  startedAtMs: number,
+  asking: { remoteAddress: string; remotePort: number },
+): AdminView {
+  const root = packageRoot();
+  const { version, builtAtMs } = ourVersion(root);
+  let traceMask = DEFAULT_TRACE_MASK;
+  const askingConnection: ConnectionSnapshot = {
+    remoteAddress: asking.remoteAddress,
+    remotePort: asking.remotePort,
+    interestOps: 0,
+    outstandingRequests: 0,
+    packetsReceived: 1,
+    packetsSent: 0,
+    sessionId: 0n,
+    lastOperation: 'NA',
+    establishedAtMs: clock.wallMs(),
+    sessionTimeoutMs: 0,
+    lastCxid: -1,
+    lastZxid: -1n,
+    lastResponseTimeMs: 0,
+    lastLatencyMs: 0,
+    latency: { count: 0, sum: 0, min: 0, max: 0 },
+  };
+  return {
+    serverVersion: formatServerVersion(ZOOKEEPER_PROTOCOL_VERSION, `zk-ts-${version}`, builtAtMs),
+    isRunning: () => true,
+    mode: () => 'standalone',
+    stats: () => {
+      const fds = openFileDescriptors();
+      const c = replica.counters;
+      return {
+        packetsReceived: c.packetsReceived + 1,
+        packetsSent: c.packetsSent,
+        requestLatency: { count: c.latencyCount, sum: c.totalLatencyMs, min: c.minLatencyMs, max: c.maxLatencyMs },
+        outstandingRequests: replica.outstandingRequests,
+        lastProcessedZxid: replica.lastZxid,
+        aliveConnections: [...replica.connections()].length + 1,
+        nodeCount: replica.tree.nodeCount,
+        approximateDataSize: replica.tree.approximateDataBytes,
+        watchCount: replica.watches.totalWatches,
+        ephemeralsCount: replica.tree.ephemeralCount,
+        globalSessions: replica.sessions.size,
+        uptimeMs: clock.monotonicMs() - startedAtMs,
+        openFileDescriptors: fds.open,
+        maxFileDescriptors: fds.max,
+      };
+    },
+    connections: () => [...[...replica.connections()].map(connectionSnapshot), askingConnection],
+    sessionExpiry: () => {
+      const buckets = new Map<number, bigint[]>();
+      for (const session of replica.sessions.all()) {
+        const ids = buckets.get(session.expiresAtMs) ?? [];
+        ids.push(session.id);
+        buckets.set(session.expiresAtMs, ids);
+      }
+      const offsetMs = clock.wallMs() - clock.monotonicMs();
+      return [...buckets.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([expiresAtMs, sessionIds]): SessionExpiryBucket => ({ expiresAtMs: expiresAtMs + offsetMs, sessionIds }));
+    },
+    connectionExpiry: () => null,
+    ephemerals: () => {
+      const result: SessionPaths[] = [];
+      for (const [sessionId, paths] of replica.tree.sessionsWithEphemerals()) result.push({ sessionId, paths: [...paths] });
+      return result;
+    },
+    dataWatches: () => {
+      const byConnection = new Map<number, bigint>();
+      for (const state of replica.connections()) byConnection.set(state.watcherId, state.sessionId);
+      const result: SessionPaths[] = [];
+      for (const watcher of replica.watches.data.watchers()) {
+        result.push({ sessionId: byConnection.get(watcher) ?? 0n, paths: [...replica.watches.data.pathsOf(watcher)] });
+      }
+      return result;
+    },
+    config: () => ({
+      clientPort: config.clientPort,
+      secureClientPort: -1,
+      snapDir: join(config.dataDir, 'version-2'),
+      txnLogDir: join(config.dataLogDir, 'version-2'),
+      tickTime: config.tickTimeMs,
+      maxClientCnxns: config.maxClientCnxns,
+      minSessionTimeout: config.minSessionTimeoutMs,
+      maxSessionTimeout: config.maxSessionTimeoutMs,
+      clientPortListenBacklog: config.clientPortListenBacklog,
+      serverId: config.serverId ?? 0,
+    }),
+    environment: () => {
+      const heap = getHeapStatistics();
+      const user = userInfo();
+      return {
+        hostName: hostname(),
+        javaVersion: process.version,
+        javaVendor: 'Node.js',
+        javaHome: dirname(dirname(process.execPath)),
+        javaClassPath: root,
+        javaLibraryPath: '',
+        javaIoTmpdir: tmpdir(),
+        javaCompiler: '<NA>',
+        osName: type(),
+        osArch: arch(),
+        osVersion: release(),
+        userName: user.username,
+        userHome: user.homedir,
+        userDir: process.cwd(),
+        memoryFreeBytes: heap.total_available_size,
+        memoryMaxBytes: heap.heap_size_limit,
+        memoryTotalBytes: heap.total_heap_size,
+      };
+    },
+    dirSizes: () => ({
+      snapDirBytes: directoryBytes(join(config.dataDir, 'version-2')),
+      txnLogDirBytes: directoryBytes(join(config.dataLogDir, 'version-2')),
+    }),
+    mntrMetrics: () => ({}),
+    digestLog: () => [],
+    traceMask: () => traceMask,
+    setTraceMask: (mask) => {
+      traceMask = mask;
+    },
+    resetStats: () => replica.resetCounters(),
+    resetConnectionStats: () => replica.resetConnectionCounters(),
+  };
+}
+
+export function createFourLetterWords(config: ServerConfig, replica: Replica, clock: Clock, startedAtMs: number): FourLetterWords {
+  const whitelist: FourLetterWordWhitelist = new Set(config.fourLetterWords);
+  return {
+    recognise: (bytes) => isFourLetterWord(bytes),
+    run: (word, asking, extraBytes) => {
+      const view = createAdminView(config, replica, clock, startedAtMs, asking);
+      const traceMask = word === 'stmk' ? parseTraceMask(extraBytes) : null;
+      return runFourLetterWord(word, view, whitelist, traceMask);
+    },
   };
 }

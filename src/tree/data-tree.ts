@@ -101,6 +101,7 @@ export class DataTree {
     const config = this.#addSpecialNode(CONFIG_PATH, this.acls.acquire(READ_ACL_UNSAFE));
     // 3.8 creates the config node with setACL(..., version -1), which leaves aversion at -1.
     config.stat.aversion = -1;
+    for (const path of this.#nodes.keys()) this.#approximateDataBytes += path.length;
   }
 
   setListener(listener: TreeChangeListener | null): void {
@@ -135,8 +136,9 @@ export class DataTree {
     return this.#nodes.get(path === '' ? '/' : path);
   }
 
+  /** As 3.8 counts them: its node map holds the root twice (under "" and "/"). */
   get nodeCount(): number {
-    return this.#nodes.size;
+    return this.#nodes.size + 1;
   }
 
   get approximateDataBytes(): number {

@@ -11,8 +11,23 @@ export function javaStringHashCode(value: string): number {
 }
 
 function bucketIndex(value: string, capacity: number): number {
-  const h = javaStringHashCode(value);
+  return bucketOfHash(javaStringHashCode(value), capacity);
+}
+
+function bucketOfHash(h: number, capacity: number): number {
   return (h ^ (h >>> 16)) & (capacity - 1);
+}
+
+/**
+ * Orders items as a java.util.HashMap/ConcurrentHashMap keyed by them iterates, given each item's
+ * Java hashCode, for sets small enough never to have been resized past `capacity`.
+ */
+export function javaHashOrderBy<T>(items: readonly T[], hashCode: (item: T) => number, capacity = 16): T[] {
+  const grown = grownCapacity(capacity, items.length);
+  return items
+    .map((item, sequence) => ({ item, bucket: bucketOfHash(hashCode(item), grown), sequence }))
+    .sort((a, b) => a.bucket - b.bucket || a.sequence - b.sequence)
+    .map((k) => k.item);
 }
 
 /** The capacity after an insertion that brought the set to `size` elements. */

@@ -108,6 +108,8 @@ export type DecodedRequest =
   | { readonly class: 'connection'; readonly request: ConnectionRequest }
   | { readonly class: 'malformedWrite' }
   | { readonly class: 'malformedRead' }
+  /** A multiRead whose ops are all writes: 3.8 answers MarshallingError with an empty multi body. */
+  | { readonly class: 'multiReadOfWrites' }
   | { readonly class: 'unknown' };
 
 const WRITE_TYPES: ReadonlySet<number> = new Set([
@@ -146,6 +148,7 @@ function multiCreateType(flags: number): number {
 }
 
 class MultiDecodeError extends Error {}
+class MultiReadOfWritesError extends Error {}
 
 /** MultiOperationRecord: (MultiHeader, op record)* terminated by a header with done = true. */
 function readMultiOps(reader: JuteReader): { writes: MultiWriteOp[]; reads: MultiReadOp[] } {
@@ -238,7 +241,7 @@ function decodeRead(type: number, reader: JuteReader): ReadRequest | null {
       return { kind: 'ping' };
     case OpCode.multiRead: {
       const { writes, reads } = readMultiOps(reader);
-      if (writes.length > 0) throw new MultiDecodeError('write ops in a multiRead');
+      if (writes.length > 0) throw new MultiReadOfWritesError('write ops in a multiRead');
       return { kind: 'multiRead', ops: reads };
     }
     case OpCode.setWatches: {
@@ -263,9 +266,37 @@ function decodeRead(type: number, reader: JuteReader): ReadRequest | null {
   }
 }
 
+/**
+ * Requests whose path 3.8 dereferences before validating it: a null path (length -1) makes it throw
+ * a NullPointerException, which it answers as MarshallingError. Other requests validate the path
+ * first and answer BadArguments, which is what the empty string we decode a null to gives.
+ */
+const NULL_PATH_IS_MALFORMED: ReadonlySet<number> = new Set([
+  OpCode.create,
+  OpCode.create2,
+  OpCode.createContainer,
+  OpCode.createTTL,
+  OpCode.delete,
+  OpCode.exists,
+  OpCode.getData,
+  OpCode.getChildren,
+  OpCode.getChildren2,
+  OpCode.getACL,
+  OpCode.getAllChildrenNumber,
+]);
+
+function startsWithNullString(body: Uint8Array): boolean {
+  return body.length >= 4 && body[0] === 0xff && body[1] === 0xff && body[2] === 0xff && body[3] === 0xff;
+}
+
 /** Decodes a request body of the given type; `maxBufferBytes` is jute.maxbuffer. */
 export function decodeRequest(type: number, body: Uint8Array, maxBufferBytes: number): DecodedRequest {
   const reader = new JuteReader(body, { maxBufferBytes });
+  // createSession is the server's own txn type; from a client its body never parses as 3.8 expects.
+  if (type === OpCode.createSession) return { class: 'malformedWrite' };
+  if (NULL_PATH_IS_MALFORMED.has(type) && startsWithNullString(body)) {
+    return isWriteType(type) ? { class: 'malformedWrite' } : { class: 'malformedRead' };
+  }
   if (type === OpCode.auth || type === OpCode.sasl) {
     try {
       return type === OpCode.auth
@@ -285,7 +316,7 @@ export function decodeRequest(type: number, body: Uint8Array, maxBufferBytes: nu
   try {
     const request = decodeRead(type, reader);
     return request === null ? { class: 'unknown' } : { class: 'read', request };
-  } catch {
-    return { class: 'malformedRead' };
+  } catch (error) {
+    return error instanceof MultiReadOfWritesError ? { class: 'multiReadOfWrites' } : { class: 'malformedRead' };
   }
 }

@@ -11,6 +11,7 @@
 
 import { JuteReader, readConnectRequest, readRequestHeader, type Id } from '../jute/index.js';
 import { assert } from '../lib/assert.js';
+import { javaHashOrderBy, javaStringHashCode } from '../lib/java-hash-order.js';
 import { ErrorCode } from '../protocol/error-code.js';
 import { OpCode, Xid, opCodeName } from '../protocol/op-code.js';
 import { decodeRequest, type ConnectionRequest, type ReadRequest } from '../protocol/requests.js';
@@ -97,7 +98,7 @@ export interface ConnectionState {
 type PendingItem =
   | { readonly kind: 'write'; readonly txn: Txn; readonly origin: ConnectionState | null; readonly requestType: number; readonly receivedAtMs: number }
   | { readonly kind: 'read'; readonly origin: ConnectionState; readonly xid: number; readonly request: ReadRequest; readonly receivedAtMs: number }
-  | { readonly kind: 'unknown'; readonly origin: ConnectionState; readonly xid: number; readonly receivedAtMs: number };
+  | { readonly kind: 'malformed'; readonly origin: ConnectionState; readonly xid: number; readonly body: ReplyBody; readonly receivedAtMs: number };
 
 export interface ServerCounters {
   packetsReceived: number;
@@ -153,6 +154,7 @@ export class Replica {
   readonly #prepareEnv: PrepareEnvironment;
   readonly #readEnv: ReadEnvironment;
   readonly #connections = new Map<number, ConnectionState>();
+  readonly #connectionByWatcher = new Map<WatcherId, ConnectionState>();
   readonly #connectionBySession = new Map<bigint, ConnectionState>();
   readonly #pending: PendingItem[] = [];
   #pendingHead = 0;
@@ -243,6 +245,7 @@ export class Replica {
       latencyCount: 0,
     };
     this.#connections.set(connection.id, state);
+    this.#connectionByWatcher.set(state.watcherId, state);
     return state;
   }
 
@@ -251,6 +254,7 @@ export class Replica {
     if (state === undefined) return;
     state.handshake = 'closed';
     this.#connections.delete(connection.id);
+    this.#connectionByWatcher.delete(state.watcherId);
     this.watches.removeWatcher(state.watcherId);
     if (this.#connectionBySession.get(state.sessionId) === state) this.#connectionBySession.delete(state.sessionId);
   }
@@ -269,12 +273,8 @@ export class Replica {
   }
 
   #deliverEvent(watcher: WatcherId, type: EventTypeValue, path: string): void {
-    for (const state of this.#connections.values()) {
-      if (state.watcherId === watcher) {
-        this.#send(state, encodeNotification(type, path));
-        return;
-      }
-    }
+    const state = this.#connectionByWatcher.get(watcher);
+    if (state !== undefined) this.#send(state, encodeNotification(type, path));
   }
 
   /** Handles one complete frame (length prefix removed) from a client connection. */
@@ -410,7 +410,11 @@ export class Replica {
         return;
       case 'malformedRead':
         state.outstanding++;
-        this.#submit({ kind: 'unknown', origin: state, xid: header.xid, receivedAtMs: nowMs });
+        this.#submit({ kind: 'malformed', origin: state, xid: header.xid, body: NO_BODY, receivedAtMs: nowMs });
+        return;
+      case 'multiReadOfWrites':
+        state.outstanding++;
+        this.#submit({ kind: 'malformed', origin: state, xid: header.xid, body: { kind: 'multi', results: [] }, receivedAtMs: nowMs });
         return;
       case 'unknown':
         this.#logger.warn({ type: header.type }, 'request of unknown type; closing');
@@ -429,23 +433,24 @@ export class Replica {
           this.#closeConnection(state);
           return;
         }
-        for (const id of ids) {
-          if (!state.authIds.some((existing) => existing.scheme === id.scheme && existing.id === id.id)) state.authIds.push(id);
-        }
+        addAuthIds(state, ids);
         this.#send(state, encodeReply({ xid, zxid: 0n, err: ErrorCode.ok, body: NO_BODY }));
         return;
       }
       case 'sasl': {
         if (state.sasl === null) state.sasl = this.#auth.startSasl();
-        const outcome = state.sasl?.evaluate(request.record.token ?? Buffer.alloc(0)) ?? { kind: 'failed' as const };
+        if (state.sasl === null) {
+          // Without a SASL server 3.8 logs an error and answers OK with no token.
+          this.#send(state, encodeReply({ xid, zxid: 0n, err: ErrorCode.ok, body: { kind: 'sasl', token: null } }));
+          return;
+        }
+        const outcome = state.sasl.evaluate(request.record.token ?? Buffer.alloc(0));
         if (outcome.kind === 'failed') {
           this.#send(state, encodeReply({ xid, zxid: 0n, err: ErrorCode.authFailed, body: { kind: 'sasl', token: null } }));
           this.#closeConnection(state);
           return;
         }
-        if (outcome.kind === 'complete') {
-          for (const id of outcome.ids) state.authIds.push(id);
-        }
+        if (outcome.kind === 'complete') addAuthIds(state, outcome.ids);
         this.#send(state, encodeReply({ xid, zxid: 0n, err: ErrorCode.ok, body: { kind: 'sasl', token: outcome.token } }));
         return;
       }
@@ -510,8 +515,8 @@ export class Replica {
       case 'read':
         this.#executeRead(item.origin, item.xid, item.request, item.receivedAtMs);
         return;
-      case 'unknown':
-        this.#reply(item.origin, { xid: item.xid, zxid: this.tree.lastProcessedZxid, err: ErrorCode.marshallingError, body: NO_BODY }, item.receivedAtMs, -1);
+      case 'malformed':
+        this.#reply(item.origin, { xid: item.xid, zxid: this.tree.lastProcessedZxid, err: ErrorCode.marshallingError, body: item.body }, item.receivedAtMs, -1);
         return;
     }
   }
@@ -529,6 +534,13 @@ export class Replica {
       return;
     }
     if (origin === null) return;
+    if (requestType === OpCode.check && result.type === OpCode.check) {
+      // 3.8 answers a successful top-level check with a SetDataResponse holding a null stat, which
+      // its serializer cannot write: the client never gets a reply. We match that (clients only
+      // send check inside a multi).
+      origin.outstanding = Math.max(0, origin.outstanding - 1);
+      return;
+    }
     const { err, body } = this.#replyFor(requestType, result);
     this.#reply(origin, { xid: txn.header.cxid, zxid: txn.header.zxid, err, body }, receivedAtMs, requestType);
   }
@@ -660,6 +672,25 @@ export class Replica {
   closeAllConnections(): void {
     for (const state of [...this.#connections.values()]) this.#closeConnection(state);
   }
+}
+
+/** The hashCode of a jute Id record (17, then 37 * h + field hash for scheme and id). */
+function idHashCode(id: Id): number {
+  let hash = 17;
+  hash = (Math.imul(37, hash) + javaStringHashCode(id.scheme)) | 0;
+  hash = (Math.imul(37, hash) + javaStringHashCode(id.id)) | 0;
+  return hash;
+}
+
+/**
+ * Adds ids to a connection's auth info, kept in the order 3.8 iterates it (a set backed by a
+ * ConcurrentHashMap): whoAmI lists ids in that order and the "auth" ACL expands in that order.
+ */
+function addAuthIds(state: ConnectionState, ids: readonly Id[]): void {
+  for (const id of ids) {
+    if (!state.authIds.some((existing) => existing.scheme === id.scheme && existing.id === id.id)) state.authIds.push(id);
+  }
+  state.authIds = javaHashOrderBy(state.authIds, idHashCode);
 }
 
 function multiResultOf(result: ApplyResult): MultiResult {

@@ -19,15 +19,12 @@ export {
   type SaslIdentityOptions,
 } from './sasl-identity.js';
 export {
-  checkAcl,
   createAuthProviders,
   digestAuthProvider,
-  fixupAcl,
   ipAuthProvider,
   saslAuthProvider,
   type AuthProvider,
   type AuthProviderOptions,
-  type FixupAclResult,
 } from './providers.js';
 export { KNOWN_AUTH_PROVIDER_CLASSES, nodeDigestAlgorithm } from './provider-classes.js';
 export {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ACL, Id } from '../jute/index.js';
-import { checkAcl, createAuthProviders, fixupAcl, saslAuthProvider } from './providers.js';
+import { checkAcl, fixupAcl } from '../pipeline/acl.js';
+import { createAuthProviders, saslAuthProvider } from './providers.js';
 
 const READ = 1;
 const WRITE = 2;

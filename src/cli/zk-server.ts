@@ -38,6 +38,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createRootLogger(config.logging.level, { name: 'zk-ts' });
+  for (const warning of config.warnings) logger.warn({ config: config.zooCfgPath }, warning);
+  if (config.unknownKeys.length > 0) logger.info({ keys: config.unknownKeys }, 'zoo.cfg keys kept as zookeeper.* system properties');
   const server = await startServer(config, { logger });
   let stopping = false;
   const stop = (signal: string): void => {

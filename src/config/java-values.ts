@@ -55,11 +55,8 @@ function parseSignedDigits(value: string, radix: number): number | undefined {
   return negative ? 0 - magnitude : magnitude;
 }
 
-/**
- * Integer.decode, which Integer.getInteger uses for numeric system properties: optional sign, then
- * `0x`/`0X`/`#` for hex, a leading `0` for octal, else decimal. Undefined where Java throws.
- */
-export function javaDecodeInt(value: string): number | undefined {
+/** Sign, radix and digits of a number in Integer.decode / Long.decode syntax; undefined if malformed. */
+function decodeParts(value: string): { negative: boolean; radix: number; digits: string } | undefined {
   if (value === '') return undefined;
   let index = 0;
   let negative = false;
@@ -80,9 +77,30 @@ export function javaDecodeInt(value: string): number | undefined {
     index += 1;
     radix = 8;
   }
-  const rest = value.slice(index);
-  if (rest.startsWith('-') || rest.startsWith('+')) return undefined;
-  return javaParseInt(`${negative ? '-' : ''}${rest}`, radix);
+  const digits = value.slice(index);
+  const pattern = radix === 16 ? /^[0-9a-fA-F]+$/ : radix === 8 ? /^[0-7]+$/ : /^[0-9]+$/;
+  return pattern.test(digits) ? { negative, radix, digits } : undefined;
+}
+
+/**
+ * Integer.decode, which Integer.getInteger uses for numeric system properties: optional sign, then
+ * `0x`/`0X`/`#` for hex, a leading `0` for octal, else decimal. Undefined where Java throws.
+ */
+export function javaDecodeInt(value: string): number | undefined {
+  const parts = decodeParts(value);
+  return parts === undefined ? undefined : javaParseInt(`${parts.negative ? '-' : ''}${parts.digits}`, parts.radix);
+}
+
+/** Long.decode (used by Long.getLong), as a number; undefined where Java throws or beyond 2^53. */
+export function javaDecodeLong(value: string): number | undefined {
+  const parts = decodeParts(value);
+  if (parts === undefined) return undefined;
+  const prefix = parts.radix === 16 ? '0x' : parts.radix === 8 ? '0o' : '';
+  const magnitude = BigInt(`${prefix}${parts.digits}`);
+  const result = parts.negative ? -magnitude : magnitude;
+  if (result < -(2n ** 63n) || result > 2n ** 63n - 1n) return undefined;
+  if (result < BigInt(Number.MIN_SAFE_INTEGER) || result > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  return Number(result);
 }
 
 /** Boolean.parseBoolean: true only for "true", ignoring case. */

@@ -153,6 +153,11 @@ describe('buildServerConfig: defaults', () => {
     expect(config.maxSessionTimeoutMs).toBe(60000);
   });
 
+  it('also takes zoo.cfg as text', () => {
+    expect(buildServerConfig({ zooCfg: 'dataDir=/d\nclientPort=2182\n', zooCfgPath: '/x/zoo.cfg' }).clientPort).toBe(2182);
+    expect(() => buildServerConfig({ zooCfg: 'dataDir=/d\nclientPort=x\n', zooCfgPath: '/x/zoo.cfg' })).toThrow('/x/zoo.cfg:2: clientPort:');
+  });
+
   it('allows a server without a client port', () => {
     expect(build('dataDir=/d\n').clientAddress).toBeNull();
   });

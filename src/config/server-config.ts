@@ -10,6 +10,7 @@ import { ConfigError, describeOrigin, type SettingOrigin } from './errors.js';
 import { jvmSizeToBytes } from './jvm-flags.js';
 import {
   javaDecodeInt,
+  javaDecodeLong,
   javaFilePath,
   javaParseBoolean,
   javaParseInt,
@@ -18,7 +19,7 @@ import {
   javaTrim,
 } from './java-values.js';
 import { parseQuorumServer, parseServerId, type ClientAddress, type LearnerRole, type QuorumServerSpec } from './quorum-servers.js';
-import type { ParsedZooCfg, ZooCfgEntry } from './zoo-cfg.js';
+import { parseZooCfg, type ParsedZooCfg, type ZooCfgEntry } from './zoo-cfg.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
@@ -173,7 +174,8 @@ export interface ServerConfig {
 }
 
 export interface BuildServerConfigInput {
-  readonly zooCfg: ParsedZooCfg;
+  /** zoo.cfg, parsed by parseZooCfg or as text (then parsed here with zooCfgPath as its name). */
+  readonly zooCfg: ParsedZooCfg | string;
   readonly zooCfgPath: string;
   /** -D properties from the JVM flags. */
   readonly systemProperties?: Readonly<Record<string, string>>;
@@ -357,12 +359,12 @@ class Builder {
   propLong(name: string, fallback: number): number {
     const property = this.properties.get(name);
     if (property === undefined) return fallback;
-    const parsed = javaParseLong(property.value);
+    const parsed = javaDecodeLong(property.value);
     if (parsed === undefined) {
       this.warnings.push(`${describeOrigin(property.origin)}: ${name}: "${property.value}" is not a number; using ${fallback} as 3.8 does`);
       return fallback;
     }
-    return Number(parsed);
+    return parsed;
   }
 
   /** Boolean.getBoolean: true only for "true" in any case. */
@@ -431,50 +433,77 @@ function parseMembers(
   return { servers: [...byId.values()].sort((a, b) => a.id - b.id), version };
 }
 
-/** Builds the effective, frozen configuration; throws ConfigError where 3.8 refuses to start. */
-export function buildServerConfig(input: BuildServerConfigInput): ServerConfig {
-  const b = new Builder(input.zooCfgPath);
-  const env = input.env ?? {};
+/** What the zoo.cfg keys QuorumPeerConfig.parseProperties handles itself say (3.8 defaults otherwise). */
+interface ZooCfgKeys {
+  dataDir: string | null;
+  dataLogDir: string | null;
+  clientPort: number;
+  clientPortAddress: string | null;
+  secureClientPortAddress: string | null;
+  observerMasterPort: number;
+  clientPortListenBacklog: number;
+  tickTime: number;
+  maxClientCnxns: number;
+  minSessionTimeout: number;
+  maxSessionTimeout: number;
+  initLimit: number;
+  syncLimit: number;
+  connectToLearnerMasterLimit: number;
+  quorumListenOnAllIPs: boolean;
+  peerType: LearnerRole;
+  syncEnabled: boolean;
+  dynamicConfigFile: string | null;
+  snapRetainCount: number;
+  purgeInterval: number;
+  standaloneEnabled: boolean;
+  reconfigEnabled: boolean;
+  localSessionsEnabled: boolean;
+  localSessionsUpgradingEnabled: boolean;
+  quorumServerRequireSasl: boolean;
+  quorumLearnerRequireSasl: boolean;
+  metricsProviderClassName: string;
+  readonly metricsConfiguration: Map<string, string>;
+}
 
-  for (const [name, value] of Object.entries(input.systemProperties ?? {})) {
-    b.properties.set(name, { value, origin: { kind: 'jvmFlags' } });
-  }
-
-  const entries = lastWins(input.zooCfg.entries);
+/**
+ * The parseProperties loop: typed keys are parsed and validated, every other key becomes the system
+ * property `zookeeper.<key>` (in `b.properties`), as 3.8 does.
+ */
+function readZooCfgKeys(b: Builder, entries: readonly ZooCfgEntry[]): ZooCfgKeys {
+  const k: ZooCfgKeys = {
+    dataDir: null,
+    dataLogDir: null,
+    clientPort: 0,
+    clientPortAddress: null,
+    secureClientPortAddress: null,
+    observerMasterPort: 0,
+    clientPortListenBacklog: -1,
+    tickTime: ZK38_DEFAULTS.tickTime,
+    maxClientCnxns: ZK38_DEFAULTS.maxClientCnxns,
+    minSessionTimeout: -1,
+    maxSessionTimeout: -1,
+    initLimit: 0,
+    syncLimit: 0,
+    connectToLearnerMasterLimit: 0,
+    quorumListenOnAllIPs: false,
+    peerType: 'participant',
+    syncEnabled: true,
+    dynamicConfigFile: null,
+    snapRetainCount: ZK38_DEFAULTS.snapRetainCount,
+    purgeInterval: ZK38_DEFAULTS.purgeInterval,
+    standaloneEnabled: true,
+    reconfigEnabled: false,
+    localSessionsEnabled: false,
+    localSessionsUpgradingEnabled: false,
+    quorumServerRequireSasl: false,
+    quorumLearnerRequireSasl: false,
+    metricsProviderClassName: DEFAULT_METRICS_PROVIDER,
+    metricsConfiguration: new Map(),
+  };
   const hasDynamicConfigFile = entries.some((e) => javaTrim(e.key) === 'dynamicConfigFile');
-
-  let dataDir: string | null = null;
-  let dataLogDir: string | null = null;
-  let clientPort = 0;
-  let secureClientPort = 0;
-  let clientPortAddress: string | null = null;
-  let secureClientPortAddress: string | null = null;
-  let observerMasterPort = 0;
-  let clientPortListenBacklog = -1;
-  let tickTime: number = ZK38_DEFAULTS.tickTime;
-  let maxClientCnxns: number = ZK38_DEFAULTS.maxClientCnxns;
-  let minSessionTimeout = -1;
-  let maxSessionTimeout = -1;
-  let initLimit = 0;
-  let syncLimit = 0;
-  let connectToLearnerMasterLimit = 0;
-  let quorumListenOnAllIPs = false;
-  let peerType: LearnerRole = 'participant';
-  let syncEnabled = true;
-  let dynamicConfigFile: string | null = null;
-  let snapRetainCount: number = ZK38_DEFAULTS.snapRetainCount;
-  let purgeInterval: number = ZK38_DEFAULTS.purgeInterval;
-  let standaloneEnabled = true;
-  let reconfigEnabled = false;
-  let localSessionsEnabled = false;
-  let localSessionsUpgradingEnabled = false;
-  let quorumServerRequireSasl = false;
-  let quorumLearnerRequireSasl = false;
-  let metricsProviderClassName = DEFAULT_METRICS_PROVIDER;
-  const metricsConfiguration = new Map<string, string>();
-  const originOf = (key: string): SettingOrigin | undefined => {
-    const entry = entries.find((e) => javaTrim(e.key) === key);
-    return entry === undefined ? undefined : b.origin(entry);
+  const nonNegative = (key: string, value: number, origin: SettingOrigin): number => {
+    if (value < 0) throw b.error(`must not be negative (got ${value})`, key, origin);
+    return value;
   };
 
   for (const entry of entries) {
@@ -483,59 +512,56 @@ export function buildServerConfig(input: BuildServerConfigInput): ServerConfig {
     const origin = b.origin(entry);
     switch (key) {
       case 'dataDir':
-        dataDir = value;
+        k.dataDir = value;
         break;
       case 'dataLogDir':
-        dataLogDir = value;
+        k.dataLogDir = value;
         break;
       case 'clientPort':
-        clientPort = b.port(key, value, origin);
+        k.clientPort = b.port(key, value, origin);
         break;
       case 'localSessionsEnabled':
-        localSessionsEnabled = b.bool(key, value, origin);
+        k.localSessionsEnabled = b.bool(key, value, origin);
         break;
       case 'localSessionsUpgradingEnabled':
-        localSessionsUpgradingEnabled = b.bool(key, value, origin);
+        k.localSessionsUpgradingEnabled = b.bool(key, value, origin);
         break;
       case 'clientPortAddress':
-        clientPortAddress = value;
+        k.clientPortAddress = value;
         break;
       case 'secureClientPort':
-        secureClientPort = b.port(key, value, origin);
-        if (secureClientPort !== 0) throw unsupported('TLS for clients (secureClientPort)', key, origin);
+        if (b.port(key, value, origin) !== 0) throw unsupported('TLS for clients (secureClientPort)', key, origin);
         break;
       case 'secureClientPortAddress':
-        secureClientPortAddress = value;
+        k.secureClientPortAddress = value;
         break;
       case 'observerMasterPort':
-        observerMasterPort = b.int(key, value, origin);
+        k.observerMasterPort = b.int(key, value, origin);
         break;
       case 'clientPortListenBacklog':
-        clientPortListenBacklog = b.int(key, value, origin);
+        k.clientPortListenBacklog = b.int(key, value, origin);
         break;
       case 'tickTime':
-        tickTime = b.int(key, value, origin);
-        if (tickTime < 0) throw b.error(`must be a positive number of milliseconds, not ${tickTime}`, key, origin);
+        k.tickTime = b.int(key, value, origin);
+        if (k.tickTime < 0) throw b.error(`must be a positive number of milliseconds, not ${k.tickTime}`, key, origin);
         break;
       case 'maxClientCnxns':
-        maxClientCnxns = b.int(key, value, origin);
+        k.maxClientCnxns = b.int(key, value, origin);
         break;
       case 'minSessionTimeout':
-        minSessionTimeout = b.int(key, value, origin);
+        k.minSessionTimeout = b.int(key, value, origin);
         break;
       case 'maxSessionTimeout':
-        maxSessionTimeout = b.int(key, value, origin);
+        k.maxSessionTimeout = b.int(key, value, origin);
         break;
       case 'initLimit':
-        initLimit = b.int(key, value, origin);
-        if (initLimit < 0) throw b.error(`must not be negative (got ${initLimit})`, key, origin);
+        k.initLimit = nonNegative(key, b.int(key, value, origin), origin);
         break;
       case 'syncLimit':
-        syncLimit = b.int(key, value, origin);
-        if (syncLimit < 0) throw b.error(`must not be negative (got ${syncLimit})`, key, origin);
+        k.syncLimit = nonNegative(key, b.int(key, value, origin), origin);
         break;
       case 'connectToLearnerMasterLimit':
-        connectToLearnerMasterLimit = b.int(key, value, origin);
+        k.connectToLearnerMasterLimit = b.int(key, value, origin);
         break;
       case 'electionAlg': {
         const alg = b.int(key, value, origin);
@@ -543,31 +569,31 @@ export function buildServerConfig(input: BuildServerConfigInput): ServerConfig {
         break;
       }
       case 'quorumListenOnAllIPs':
-        quorumListenOnAllIPs = b.bool(key, value, origin);
+        k.quorumListenOnAllIPs = b.bool(key, value, origin);
         break;
       case 'peerType': {
         const type = value.toLowerCase();
         if (type !== 'observer' && type !== 'participant') throw b.error(`unrecognised peer type: ${value}`, key, origin);
-        peerType = type;
+        k.peerType = type;
         break;
       }
       case 'syncEnabled':
-        syncEnabled = b.bool(key, value, origin);
+        k.syncEnabled = b.bool(key, value, origin);
         break;
       case 'dynamicConfigFile':
-        dynamicConfigFile = value;
+        k.dynamicConfigFile = value;
         break;
       case 'autopurge.snapRetainCount':
-        snapRetainCount = b.int(key, value, origin);
+        k.snapRetainCount = b.int(key, value, origin);
         break;
       case 'autopurge.purgeInterval':
-        purgeInterval = b.int(key, value, origin);
+        k.purgeInterval = b.int(key, value, origin);
         break;
       case 'standaloneEnabled':
-        standaloneEnabled = b.bool(key, value, origin);
+        k.standaloneEnabled = b.bool(key, value, origin);
         break;
       case 'reconfigEnabled':
-        reconfigEnabled = b.bool(key, value, origin);
+        k.reconfigEnabled = b.bool(key, value, origin);
         break;
       case 'sslQuorum':
         if (b.bool(key, value, origin)) throw unsupported('TLS between servers (sslQuorum)', key, origin);
@@ -579,13 +605,13 @@ export function buildServerConfig(input: BuildServerConfigInput): ServerConfig {
         if (b.bool(key, value, origin)) throw unsupported('SASL between servers (quorum.auth.enableSasl)', key, origin);
         break;
       case 'quorum.auth.serverRequireSasl':
-        quorumServerRequireSasl = b.bool(key, value, origin);
+        k.quorumServerRequireSasl = b.bool(key, value, origin);
         break;
       case 'quorum.auth.learnerRequireSasl':
-        quorumLearnerRequireSasl = b.bool(key, value, origin);
+        k.quorumLearnerRequireSasl = b.bool(key, value, origin);
         break;
       case 'metricsProvider.className':
-        metricsProviderClassName = value;
+        k.metricsProviderClassName = value;
         break;
       case 'multiAddress.enabled':
         b.bool(key, value, origin);
@@ -598,98 +624,86 @@ export function buildServerConfig(input: BuildServerConfigInput): ServerConfig {
           // Recognised by 3.8 but only meaningful to its JVM implementation.
           if (JVM_ONLY_KEYS.has(key)) b.warnings.push(`${describeOrigin(origin)}: ${key} only tunes the Java implementation and is ignored`);
         } else if (key.startsWith('metricsProvider.')) {
-          metricsConfiguration.set(key.slice('metricsProvider.'.length), value);
+          k.metricsConfiguration.set(key.slice('metricsProvider.'.length), value);
         } else if ((key.startsWith('server.') || key.startsWith('group') || key.startsWith('weight')) && hasDynamicConfigFile) {
           throw b.error('must be in a separate dynamic config file', key, origin);
         } else {
-          // 3.8: System.setProperty("zookeeper." + key, value), overriding any -D flag.
-          b.properties.set(`zookeeper.${key}`, { value, origin });
-          const isMembership = key.startsWith('server.') || key.startsWith('group') || key.startsWith('weight') || key === 'version';
-          if (!isMembership) b.unknownKeys.push(key);
-          const hint = INEFFECTIVE_IN_ZOO_CFG[key];
-          if (hint !== undefined) b.warnings.push(`${describeOrigin(origin)}: ${key} in zoo.cfg becomes zookeeper.${key}, which 3.8 never reads; ${hint}`);
-          if (key.startsWith('zookeeper.')) {
-            b.warnings.push(`${describeOrigin(origin)}: ${key} in zoo.cfg becomes zookeeper.${key}; write it without the "zookeeper." prefix`);
-          }
+          copyToSystemProperty(b, key, value, origin);
         }
     }
   }
+  return k;
+}
 
-  if (secureClientPortAddress !== null) {
-    throw new ConfigError('TLS for clients (secureClientPortAddress) is not supported by this server; remove the setting', {
-      key: 'secureClientPortAddress',
-      origin: originOf('secureClientPortAddress'),
-    });
+/** 3.8's fallback for other zoo.cfg keys: System.setProperty("zookeeper." + key, value), overriding any -D flag. */
+function copyToSystemProperty(b: Builder, key: string, value: string, origin: SettingOrigin): void {
+  b.properties.set(`zookeeper.${key}`, { value, origin });
+  const isMembership = key.startsWith('server.') || key.startsWith('group') || key.startsWith('weight') || key === 'version';
+  if (!isMembership) b.unknownKeys.push(key);
+  const hint = INEFFECTIVE_IN_ZOO_CFG[key];
+  if (hint !== undefined) b.warnings.push(`${describeOrigin(origin)}: ${key} in zoo.cfg becomes zookeeper.${key}, which 3.8 never reads; ${hint}`);
+  if (key.startsWith('zookeeper.')) {
+    b.warnings.push(`${describeOrigin(origin)}: ${key} in zoo.cfg becomes zookeeper.${key}; write it without the "zookeeper." prefix`);
   }
-  if (quorumServerRequireSasl || quorumLearnerRequireSasl) {
-    throw new ConfigError('quorum.auth.enableSasl is disabled, so quorum.auth.serverRequireSasl/learnerRequireSasl cannot be enabled', {
-      key: quorumServerRequireSasl ? 'quorum.auth.serverRequireSasl' : 'quorum.auth.learnerRequireSasl',
-    });
-  }
+}
 
-  if (snapRetainCount < MIN_SNAP_RETAIN_COUNT) {
-    b.warnings.push(`invalid autopurge.snapRetainCount: ${snapRetainCount}. Defaulting to ${MIN_SNAP_RETAIN_COUNT}`);
-    snapRetainCount = MIN_SNAP_RETAIN_COUNT;
-  }
-
-  if (dataDir === null) throw new ConfigError(`dataDir is not set in ${input.zooCfgPath}`, { key: 'dataDir' });
-  if (dataDir === '') throw new ConfigError('dataDir is empty', { key: 'dataDir', origin: originOf('dataDir') });
-  dataDir = javaFilePath(dataDir);
-  dataLogDir = dataLogDir === null || dataLogDir === '' ? dataDir : javaFilePath(dataLogDir);
-  for (const [name, dir] of [['dataDir', dataDir], ['dataLogDir', dataLogDir]] as const) {
-    if (!dir.startsWith('/') && !dir.startsWith('./')) {
-      b.warnings.push(`${name} ${dir} is relative. Prepend ./ to indicate that you're sure!`);
-    }
-  }
-
-  if (clientPort === 0 && clientPortAddress !== null) {
-    throw new ConfigError('clientPortAddress is set but clientPort is not set', { key: 'clientPortAddress', origin: originOf('clientPortAddress') });
-  }
-  if (clientPortAddress === '') throw new ConfigError('clientPortAddress is empty', { key: 'clientPortAddress', origin: originOf('clientPortAddress') });
-  let clientAddress: ClientAddress | null =
-    clientPort === 0 ? null : { host: clientPortAddress === null ? null : clientPortAddress.replace(/^\[(.*)\]$/, '$1'), port: clientPort };
-
-  if (tickTime === 0) throw new ConfigError(`tickTime is not set (or is 0) in ${input.zooCfgPath}`, { key: 'tickTime', origin: originOf('tickTime') });
-  const minSessionTimeoutMs = minSessionTimeout === -1 ? tickTime * 2 : minSessionTimeout;
-  const maxSessionTimeoutMs = maxSessionTimeout === -1 ? tickTime * 20 : maxSessionTimeout;
-  if (minSessionTimeoutMs > maxSessionTimeoutMs) {
+function buildMetricsSettings(k: ZooCfgKeys, b: Builder, originOf: (key: string) => SettingOrigin | undefined): MetricsSettings {
+  const prometheus = k.metricsProviderClassName === PROMETHEUS_METRICS_PROVIDER;
+  if (!prometheus && k.metricsProviderClassName !== DEFAULT_METRICS_PROVIDER) {
     throw new ConfigError(
-      `minSessionTimeout (${minSessionTimeoutMs} ms) must not be larger than maxSessionTimeout (${maxSessionTimeoutMs} ms) in ${input.zooCfgPath}`,
-      { key: 'minSessionTimeout', origin: originOf('minSessionTimeout') ?? originOf('maxSessionTimeout') },
+      `metrics provider class ${k.metricsProviderClassName} was not found (supported: ${DEFAULT_METRICS_PROVIDER}, ${PROMETHEUS_METRICS_PROVIDER})`,
+      { key: 'metricsProvider.className', origin: originOf('metricsProvider.className') },
     );
   }
+  const portText = k.metricsConfiguration.get('httpPort');
+  return {
+    providerClassName: k.metricsProviderClassName,
+    prometheus,
+    httpHost: k.metricsConfiguration.get('httpHost') ?? ZK38_DEFAULTS.metricsHttpHost,
+    // Only the Prometheus provider reads (and so validates) the port.
+    httpPort:
+      prometheus && portText !== undefined
+        ? b.port('metricsProvider.httpPort', portText, originOf('metricsProvider.httpPort') ?? { kind: 'default' })
+        : ZK38_DEFAULTS.metricsHttpPort,
+    exportJvmInfo: (k.metricsConfiguration.get('exportJvmInfo') ?? 'true').toLowerCase() === 'true',
+    configuration: Object.fromEntries(k.metricsConfiguration),
+  };
+}
 
-  const prometheus = metricsProviderClassName === PROMETHEUS_METRICS_PROVIDER;
-  if (!prometheus && metricsProviderClassName !== DEFAULT_METRICS_PROVIDER) {
-    throw new ConfigError(`metrics provider class ${metricsProviderClassName} was not found (supported: ${DEFAULT_METRICS_PROVIDER}, ${PROMETHEUS_METRICS_PROVIDER})`, {
-      key: 'metricsProvider.className',
-      origin: originOf('metricsProvider.className'),
-    });
-  }
-  let metricsHttpPort: number = ZK38_DEFAULTS.metricsHttpPort;
-  const metricsPortText = metricsConfiguration.get('httpPort');
-  if (prometheus && metricsPortText !== undefined) {
-    metricsHttpPort = b.port('metricsProvider.httpPort', metricsPortText, originOf('metricsProvider.httpPort') ?? { kind: 'default' });
-  }
+interface Membership {
+  readonly members: QuorumMembers;
+  readonly serverId: number | null;
+  readonly distributed: boolean;
+  readonly peerType: LearnerRole;
+  readonly clientAddress: ClientAddress | null;
+}
 
-  // Quorum membership: from the dynamic file when there is one, else from zoo.cfg itself.
+/** setupQuorumPeerConfig: members, myid, this member's client address and role, ensemble checks. */
+function resolveMembership(
+  b: Builder,
+  k: ZooCfgKeys,
+  input: { readonly zooCfg: ParsedZooCfg; readonly zooCfgPath: string; readonly dynamicCfg?: ParsedZooCfg | null; readonly myidFile?: string | null },
+  dataDir: string,
+  staticClientAddress: ClientAddress | null,
+): Membership {
   const multiAddressEnabled = javaParseBoolean(b.prop('zookeeper.multiAddress.enabled'));
   let members: QuorumMembers;
-  if (dynamicConfigFile !== null) {
+  if (k.dynamicConfigFile !== null) {
     const dynamicCfg = input.dynamicCfg;
     if (dynamicCfg === undefined || dynamicCfg === null) {
-      throw new ConfigError(`dynamic config file ${dynamicConfigFile} was not read`, { key: 'dynamicConfigFile' });
+      throw new ConfigError(`dynamic config file ${k.dynamicConfigFile} was not read`, { key: 'dynamicConfigFile' });
     }
-    members = parseMembers(dynamicCfg.entries, dynamicCfg.source, true, multiAddressEnabled, versionFromFilename(dynamicConfigFile));
+    members = parseMembers(dynamicCfg.entries, dynamicCfg.source, true, multiAddressEnabled, versionFromFilename(k.dynamicConfigFile));
   } else {
     members = parseMembers(input.zooCfg.entries, input.zooCfgPath, false, multiAddressEnabled, null);
   }
+
   const voters = members.servers.filter((s) => s.role === 'participant');
   const observers = members.servers.filter((s) => s.role === 'observer');
   if (voters.length === 0) {
-    if (!standaloneEnabled) throw new ConfigError('standaloneEnabled = false then number of participants should be > 0', { key: 'standaloneEnabled' });
+    if (!k.standaloneEnabled) throw new ConfigError('standaloneEnabled = false then number of participants should be > 0', { key: 'standaloneEnabled' });
     if (observers.length > 0) throw new ConfigError('observers w/o participants is an invalid configuration', { key: 'server.N' });
-  } else if (voters.length === 1 && standaloneEnabled) {
+  } else if (voters.length === 1 && k.standaloneEnabled) {
     b.warnings.push('invalid configuration, only one server specified (ignoring): running standalone');
     if (observers.length > 0) throw new ConfigError('observers w/o quorum is an invalid configuration', { key: 'server.N' });
   } else if (voters.length <= 2) {
@@ -699,16 +713,15 @@ export function buildServerConfig(input: BuildServerConfigInput): ServerConfig {
   }
 
   const serverId = input.myidFile === undefined || input.myidFile === null ? null : parseMyid(input.myidFile, dataDir);
-  const distributed = !standaloneEnabled || voters.length > 1;
+  const distributed = !k.standaloneEnabled || voters.length > 1;
 
-  // A member's own `;client` part decides where it listens for clients.
+  // This member's own `;client` part decides where it listens; without one it gets the static address.
+  let clientAddress = staticClientAddress;
   const self = serverId === null ? undefined : members.servers.find((s) => s.id === serverId);
   if (self !== undefined && self.clientAddress !== null) {
     if (clientAddress !== null) {
       const staticIsWildcard = clientAddress.host === null || clientAddress.host === '0.0.0.0' || clientAddress.host === '::';
-      const differs = staticIsWildcard
-        ? clientAddress.port !== self.clientAddress.port
-        : clientAddress.port !== self.clientAddress.port || clientAddress.host !== self.clientAddress.host;
+      const differs = clientAddress.port !== self.clientAddress.port || (!staticIsWildcard && clientAddress.host !== self.clientAddress.host);
       if (differs) {
         throw new ConfigError(
           `client address for this server (id = ${serverId}) in static config file is ${clientAddress.host ?? '0.0.0.0'}:${clientAddress.port} ` +
@@ -719,10 +732,10 @@ export function buildServerConfig(input: BuildServerConfigInput): ServerConfig {
     }
     clientAddress = self.clientAddress;
   } else if (self !== undefined && clientAddress !== null) {
-    const index = members.servers.indexOf(self);
-    members.servers[index] = Object.freeze({ ...self, clientAddress, clientAddressFromStatic: true });
+    members.servers[members.servers.indexOf(self)] = Object.freeze({ ...self, clientAddress, clientAddressFromStatic: true });
   }
 
+  let peerType = k.peerType;
   const roleByServersList: LearnerRole = observers.some((s) => s.id === serverId) ? 'observer' : 'participant';
   if (roleByServersList !== peerType) {
     b.warnings.push(`peer type from servers list (${roleByServersList}) doesn't match peerType (${peerType}); defaulting to servers list`);
@@ -730,16 +743,112 @@ export function buildServerConfig(input: BuildServerConfigInput): ServerConfig {
   }
 
   if (distributed) {
-    if (initLimit === 0) throw new ConfigError(`initLimit is not set in ${input.zooCfgPath}`, { key: 'initLimit' });
-    if (syncLimit === 0) throw new ConfigError(`syncLimit is not set in ${input.zooCfgPath}`, { key: 'syncLimit' });
+    if (k.initLimit === 0) throw new ConfigError(`initLimit is not set in ${input.zooCfgPath}`, { key: 'initLimit' });
+    if (k.syncLimit === 0) throw new ConfigError(`syncLimit is not set in ${input.zooCfgPath}`, { key: 'syncLimit' });
     if (serverId === null) throw new ConfigError(`myid file is missing: ${dataDir}/myid must hold this server's id`, { key: 'myid' });
     if (self === undefined) b.warnings.push(`server id ${serverId} from ${dataDir}/myid has no server.${serverId} line`);
   }
+  return { members, serverId, distributed, peerType, clientAddress };
+}
 
-  // Settings that 3.8 reads as system properties (from -D, or from zoo.cfg via zookeeper.<key>).
+/** FourLetterCommands.isEnabled: the whitelist, `*` for all, plus srvr always and isro in read-only mode. */
+function fourLetterWordsFrom(b: Builder): string[] {
+  const words = new Set<string>();
+  const whitelist = b.prop('zookeeper.4lw.commands.whitelist');
+  if (whitelist !== undefined) {
+    for (const command of javaSplit(whitelist, ',')) {
+      const name = javaTrim(command);
+      if (name === '*') {
+        for (const known of ALL_FOUR_LETTER_WORDS) words.add(known);
+        break;
+      }
+      if (name !== '') words.add(name);
+    }
+  }
+  // Compared case-sensitively here, unlike the read-only switch itself.
+  if ((b.prop('readonlymode.enabled') ?? 'false') === 'true') words.add('isro');
+  words.add('srvr');
+  return [...words].sort();
+}
+
+function buildLoggingSettings(b: Builder, env: Readonly<Record<string, string | undefined>>): LoggingSettings {
+  const rootLogger = b.prop('zookeeper.root.logger') ?? env['ZOO_LOG4J_PROP'] ?? 'INFO,CONSOLE';
+  const level = LOG_LEVELS[javaTrim(rootLogger.split(',')[0] ?? '').toUpperCase()];
+  if (level === undefined) {
+    throw new ConfigError(`"${rootLogger}" does not start with a log level (TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF)`, {
+      key: b.properties.has('zookeeper.root.logger') ? 'zookeeper.root.logger' : 'ZOO_LOG4J_PROP',
+      origin: b.properties.get('zookeeper.root.logger')?.origin,
+    });
+  }
+  return {
+    rootLogger,
+    level,
+    logDir: b.prop('zookeeper.log.dir') ?? env['ZOO_LOG_DIR'] ?? null,
+    logFile: b.prop('zookeeper.log.file') ?? null,
+  };
+}
+
+/** Builds the effective, frozen configuration; throws ConfigError where 3.8 refuses to start. */
+export function buildServerConfig(options: BuildServerConfigInput): ServerConfig {
+  const zooCfg = typeof options.zooCfg === 'string' ? parseZooCfg(options.zooCfg, options.zooCfgPath) : options.zooCfg;
+  const input = { ...options, zooCfg };
+  const b = new Builder(input.zooCfgPath);
+  for (const [name, value] of Object.entries(input.systemProperties ?? {})) {
+    b.properties.set(name, { value, origin: { kind: 'jvmFlags' } });
+  }
+
+  const entries = lastWins(zooCfg.entries);
+  const originOf = (key: string): SettingOrigin | undefined => {
+    const entry = entries.find((e) => javaTrim(e.key) === key);
+    return entry === undefined ? undefined : b.origin(entry);
+  };
+  const k = readZooCfgKeys(b, entries);
+
+  if (k.secureClientPortAddress !== null) {
+    throw unsupported('TLS for clients (secureClientPortAddress)', 'secureClientPortAddress', originOf('secureClientPortAddress') ?? { kind: 'default' });
+  }
+  if (k.quorumServerRequireSasl || k.quorumLearnerRequireSasl) {
+    throw new ConfigError('quorum.auth.enableSasl is disabled, so quorum.auth.serverRequireSasl/learnerRequireSasl cannot be enabled', {
+      key: k.quorumServerRequireSasl ? 'quorum.auth.serverRequireSasl' : 'quorum.auth.learnerRequireSasl',
+    });
+  }
+  if (k.snapRetainCount < MIN_SNAP_RETAIN_COUNT) {
+    b.warnings.push(`invalid autopurge.snapRetainCount: ${k.snapRetainCount}. Defaulting to ${MIN_SNAP_RETAIN_COUNT}`);
+    k.snapRetainCount = MIN_SNAP_RETAIN_COUNT;
+  }
+
+  if (k.dataDir === null) throw new ConfigError(`dataDir is not set in ${input.zooCfgPath}`, { key: 'dataDir' });
+  if (k.dataDir === '') throw new ConfigError('dataDir is empty', { key: 'dataDir', origin: originOf('dataDir') });
+  const dataDir = javaFilePath(k.dataDir);
+  const dataLogDir = k.dataLogDir === null || k.dataLogDir === '' ? dataDir : javaFilePath(k.dataLogDir);
+  for (const [name, dir] of [['dataDir', dataDir], ['dataLogDir', dataLogDir]] as const) {
+    if (!dir.startsWith('/') && !dir.startsWith('./')) b.warnings.push(`${name} ${dir} is relative. Prepend ./ to indicate that you're sure!`);
+  }
+
+  if (k.clientPort === 0 && k.clientPortAddress !== null) {
+    throw new ConfigError('clientPortAddress is set but clientPort is not set', { key: 'clientPortAddress', origin: originOf('clientPortAddress') });
+  }
+  if (k.clientPortAddress === '') throw new ConfigError('clientPortAddress is empty', { key: 'clientPortAddress', origin: originOf('clientPortAddress') });
+  const staticClientAddress: ClientAddress | null =
+    k.clientPort === 0 ? null : { host: k.clientPortAddress === null ? null : k.clientPortAddress.replace(/^\[(.*)\]$/, '$1'), port: k.clientPort };
+
+  if (k.tickTime === 0) throw new ConfigError(`tickTime is not set (or is 0) in ${input.zooCfgPath}`, { key: 'tickTime', origin: originOf('tickTime') });
+  const minSessionTimeoutMs = k.minSessionTimeout === -1 ? k.tickTime * 2 : k.minSessionTimeout;
+  const maxSessionTimeoutMs = k.maxSessionTimeout === -1 ? k.tickTime * 20 : k.maxSessionTimeout;
+  if (minSessionTimeoutMs > maxSessionTimeoutMs) {
+    throw new ConfigError(
+      `minSessionTimeout (${minSessionTimeoutMs} ms) must not be larger than maxSessionTimeout (${maxSessionTimeoutMs} ms) in ${input.zooCfgPath}`,
+      { key: 'minSessionTimeout', origin: originOf('minSessionTimeout') ?? originOf('maxSessionTimeout') },
+    );
+  }
+
+  const metrics = buildMetricsSettings(k, b, originOf);
+  const membership = resolveMembership(b, k, input, dataDir, staticClientAddress);
+
+  // From here on: settings 3.8 reads as system properties (-D flags, or zoo.cfg keys copied to zookeeper.<key>).
   let snapCount = b.propInt('zookeeper.snapCount', ZK38_DEFAULTS.snapCount);
   if (snapCount < 2) {
-    b.warnings.push(`SnapCount should be 2 or more. Now, snapCount is reset to 2`);
+    b.warnings.push('SnapCount should be 2 or more. Now, snapCount is reset to 2');
     snapCount = 2;
   }
   let preAllocSizeKb: number = ZK38_DEFAULTS.preAllocSizeKb;
@@ -749,84 +858,30 @@ export function buildServerConfig(input: BuildServerConfigInput): ServerConfig {
     if (parsed === undefined) b.warnings.push(`${preAllocText} is not a valid value for preAllocSize; using ${preAllocSizeKb}`);
     else preAllocSizeKb = Number(parsed);
   }
-
-  const readOnlyModeEnabled = b.propFlag('readonlymode.enabled');
-  const fourLetterWords = new Set<string>();
-  const whitelist = b.prop('zookeeper.4lw.commands.whitelist');
-  if (whitelist !== undefined) {
-    for (const command of javaSplit(whitelist, ',')) {
-      const name = javaTrim(command);
-      if (name === '*') {
-        for (const known of ALL_FOUR_LETTER_WORDS) fourLetterWords.add(known);
-        break;
-      }
-      if (name !== '') fourLetterWords.add(name);
-    }
-  }
-  if ((b.prop('readonlymode.enabled') ?? 'false') === 'true') fourLetterWords.add('isro');
-  fourLetterWords.add('srvr');
-
   const juteMaxBuffer = b.propInt('jute.maxbuffer', ZK38_DEFAULTS.juteMaxBuffer);
-  const juteMaxBufferExtraSize = b.propInt('zookeeper.jute.maxbuffer.extrasize', juteMaxBuffer);
-
-  const auth = buildAuthSettings(b);
-
-  const adminPort = b.propPort('zookeeper.admin.serverPort', ZK38_DEFAULTS.adminServerPort);
-  const admin: AdminServerSettings = {
-    enabled: b.prop('zookeeper.admin.enableServer') !== 'false',
-    address: b.prop('zookeeper.admin.serverAddress') ?? ZK38_DEFAULTS.adminServerAddress,
-    port: adminPort,
-    commandUrl: b.prop('zookeeper.admin.commandURL') ?? ZK38_DEFAULTS.adminCommandUrl,
-    idleTimeoutMs: b.propInt('zookeeper.admin.idleTimeout', ZK38_DEFAULTS.adminIdleTimeout),
-  };
-
-  const metrics: MetricsSettings = {
-    providerClassName: metricsProviderClassName,
-    prometheus,
-    httpHost: metricsConfiguration.get('httpHost') ?? ZK38_DEFAULTS.metricsHttpHost,
-    httpPort: metricsHttpPort,
-    exportJvmInfo: (metricsConfiguration.get('exportJvmInfo') ?? 'true').toLowerCase() === 'true',
-    configuration: Object.fromEntries(metricsConfiguration),
-  };
-
-  const rootLogger = b.prop('zookeeper.root.logger') ?? env['ZOO_LOG4J_PROP'] ?? 'INFO,CONSOLE';
-  const levelName = javaTrim(rootLogger.split(',')[0] ?? '').toUpperCase();
-  const level = LOG_LEVELS[levelName];
-  if (level === undefined) {
-    throw new ConfigError(`"${rootLogger}" does not start with a log level (TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF)`, {
-      key: b.properties.has('zookeeper.root.logger') ? 'zookeeper.root.logger' : 'ZOO_LOG4J_PROP',
-      origin: b.properties.get('zookeeper.root.logger')?.origin,
-    });
-  }
-  const logging: LoggingSettings = {
-    rootLogger,
-    level,
-    logDir: b.prop('zookeeper.log.dir') ?? env['ZOO_LOG_DIR'] ?? null,
-    logFile: b.prop('zookeeper.log.file') ?? null,
-  };
-
   const maxHeap = input.jvmMaxHeap ?? null;
+
   const config: ServerConfig = {
     zooCfgPath: input.zooCfgPath,
-    initialConfig: input.zooCfg.text,
-    dynamicConfigFile,
-    tickTimeMs: tickTime,
+    initialConfig: zooCfg.text,
+    dynamicConfigFile: k.dynamicConfigFile,
+    tickTimeMs: k.tickTime,
     minSessionTimeoutMs,
     maxSessionTimeoutMs,
-    initLimitTicks: initLimit,
-    syncLimitTicks: syncLimit,
-    initLimitMs: initLimit * tickTime,
-    syncLimitMs: syncLimit * tickTime,
-    connectToLearnerMasterLimitTicks: connectToLearnerMasterLimit,
-    clientPort,
-    clientPortAddress,
-    clientAddress,
-    clientPortListenBacklog,
-    maxClientCnxns,
+    initLimitTicks: k.initLimit,
+    syncLimitTicks: k.syncLimit,
+    initLimitMs: k.initLimit * k.tickTime,
+    syncLimitMs: k.syncLimit * k.tickTime,
+    connectToLearnerMasterLimitTicks: k.connectToLearnerMasterLimit,
+    clientPort: k.clientPort,
+    clientPortAddress: k.clientPortAddress,
+    clientAddress: membership.clientAddress,
+    clientPortListenBacklog: k.clientPortListenBacklog,
+    maxClientCnxns: k.maxClientCnxns,
     maxCnxns: b.propInt('zookeeper.maxCnxns', 0),
     globalOutstandingLimit: b.propInt('zookeeper.globalOutstandingLimit', ZK38_DEFAULTS.globalOutstandingLimit),
-    localSessionsEnabled,
-    localSessionsUpgradingEnabled,
+    localSessionsEnabled: k.localSessionsEnabled,
+    localSessionsUpgradingEnabled: k.localSessionsUpgradingEnabled,
     dataDir,
     dataLogDir,
     datadirAutocreate: (b.prop('zookeeper.datadir.autocreate') ?? 'true').toLowerCase() === 'true',
@@ -835,29 +890,35 @@ export function buildServerConfig(input: BuildServerConfigInput): ServerConfig {
     preAllocSizeKb,
     preAllocSizeBytes: preAllocSizeKb * 1024,
     forceSync: (b.prop('zookeeper.forceSync') ?? 'yes') !== 'no',
-    autopurge: { snapRetainCount, purgeIntervalHours: purgeInterval },
-    serverId,
-    servers: members.servers,
-    quorumConfigVersion: members.version,
-    distributed,
-    peerType,
+    autopurge: { snapRetainCount: k.snapRetainCount, purgeIntervalHours: k.purgeInterval },
+    serverId: membership.serverId,
+    servers: membership.members.servers,
+    quorumConfigVersion: membership.members.version,
+    distributed: membership.distributed,
+    peerType: membership.peerType,
     electionAlg: 3,
-    quorumListenOnAllIPs,
-    standaloneEnabled,
-    reconfigEnabled,
-    observerMasterPort: observerMasterPort > 0 ? observerMasterPort : null,
-    syncEnabled,
-    multiAddressEnabled,
-    readOnlyModeEnabled,
+    quorumListenOnAllIPs: k.quorumListenOnAllIPs,
+    standaloneEnabled: k.standaloneEnabled,
+    reconfigEnabled: k.reconfigEnabled,
+    observerMasterPort: k.observerMasterPort > 0 ? k.observerMasterPort : null,
+    syncEnabled: k.syncEnabled,
+    multiAddressEnabled: javaParseBoolean(b.prop('zookeeper.multiAddress.enabled')),
+    readOnlyModeEnabled: b.propFlag('readonlymode.enabled'),
     extendedTypesEnabled: b.propFlag('zookeeper.extendedTypesEnabled'),
     emulate353TTLNodes: b.propFlag('zookeeper.emulate353TTLNodes'),
     juteMaxBuffer,
-    juteMaxBufferExtraSize,
-    fourLetterWords: [...fourLetterWords].sort(),
-    auth,
-    admin,
+    juteMaxBufferExtraSize: b.propInt('zookeeper.jute.maxbuffer.extrasize', juteMaxBuffer),
+    fourLetterWords: fourLetterWordsFrom(b),
+    auth: buildAuthSettings(b),
+    admin: {
+      enabled: b.prop('zookeeper.admin.enableServer') !== 'false',
+      address: b.prop('zookeeper.admin.serverAddress') ?? ZK38_DEFAULTS.adminServerAddress,
+      port: b.propPort('zookeeper.admin.serverPort', ZK38_DEFAULTS.adminServerPort),
+      commandUrl: b.prop('zookeeper.admin.commandURL') ?? ZK38_DEFAULTS.adminCommandUrl,
+      idleTimeoutMs: b.propInt('zookeeper.admin.idleTimeout', ZK38_DEFAULTS.adminIdleTimeout),
+    },
     metrics,
-    logging,
+    logging: buildLoggingSettings(b, input.env ?? {}),
     jvm: { maxHeap, maxHeapBytes: maxHeap === null ? null : jvmSizeToBytes(maxHeap) },
     systemProperties: Object.fromEntries([...b.properties].map(([name, property]) => [name, property.value])),
     unknownKeys: b.unknownKeys,

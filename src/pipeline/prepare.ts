@@ -23,7 +23,7 @@ import type { CreateOp, MultiWriteOp, WriteRequest } from '../protocol/requests.
 import type { DataTree, ZnodeStat } from '../tree/data-tree.js';
 import { CONFIG_PATH, QUOTA_PATH, ZOOKEEPER_PATH } from '../tree/data-tree.js';
 import type { MultiSubTxn, Txn, TxnBody } from '../txn/txn.js';
-import { checkAcl, fixupAcl, type AclPolicy } from './acl.js';
+import { aclError, fixupAcl, type AclPolicy } from './acl.js';
 import { duplicateRecord, type ChangeRecord, type OutstandingChanges } from './outstanding-changes.js';
 
 export interface PrepareContext {
@@ -112,7 +112,7 @@ function prepareOp(
       if (invalid !== null) return invalid;
       const node = recordFor(env, r.path);
       if (isFailure(node)) return node;
-      const denied = checkAcl(env.acl, node.acl, Perms.write, ctx.authIds);
+      const denied = aclError(env.acl, node.acl, Perms.write, ctx.authIds);
       if (denied !== ErrorCode.ok) return fail(denied);
       const version = checkVersion(node.stat?.version ?? 0, r.version);
       if (isFailure(version)) return version;
@@ -128,19 +128,19 @@ function prepareOp(
       const r = op.record;
       const invalid = requireSession(env, ctx) ?? validPath(r.path);
       if (invalid !== null) return invalid;
-      const fixed = fixupAcl(env.acl.providers, r.acl, ctx.authIds);
-      if (!fixed.ok) return fail(fixed.err);
+      const fixed = fixupAcl(r.acl, ctx.authIds, env.acl.providers);
+      if (!fixed.ok) return fail(ErrorCode.invalidACL);
       const node = recordFor(env, r.path);
       if (isFailure(node)) return node;
-      const denied = checkAcl(env.acl, node.acl, Perms.admin, ctx.authIds);
+      const denied = aclError(env.acl, node.acl, Perms.admin, ctx.authIds);
       if (denied !== ErrorCode.ok) return fail(denied);
       const version = checkVersion(node.stat?.aversion ?? 0, r.version);
       if (isFailure(version)) return version;
       const next = duplicateRecord(node, ctx.zxid);
       next.stat.aversion = version;
-      next.acl = fixed.acl;
+      next.acl = fixed.acls;
       env.changes.add(next);
-      return { type: OpCode.setACL, body: { kind: 'setACL', record: { path: r.path, acl: fixed.acl, version } } };
+      return { type: OpCode.setACL, body: { kind: 'setACL', record: { path: r.path, acl: fixed.acls, version } } };
     }
     case 'check': {
       const r = op.record;
@@ -148,7 +148,7 @@ function prepareOp(
       if (invalid !== null) return invalid;
       const node = recordFor(env, r.path);
       if (isFailure(node)) return node;
-      const denied = checkAcl(env.acl, node.acl, Perms.read, ctx.authIds);
+      const denied = aclError(env.acl, node.acl, Perms.read, ctx.authIds);
       if (denied !== ErrorCode.ok) return fail(denied);
       const version = checkVersion(node.stat?.version ?? 0, r.version);
       if (isFailure(version)) return version;
@@ -177,13 +177,13 @@ function prepareCreate(
   const lastSlash = r.path.lastIndexOf('/');
   if (lastSlash === -1 || r.path.includes('\u0000')) return fail(ErrorCode.badArguments);
   const parentPath = lastSlash === 0 ? '/' : r.path.slice(0, lastSlash);
-  const fixed = fixupAcl(env.acl.providers, r.acl, ctx.authIds);
-  if (!fixed.ok) return fail(fixed.err);
+  const fixed = fixupAcl(r.acl, ctx.authIds, env.acl.providers);
+  if (!fixed.ok) return fail(ErrorCode.invalidACL);
   // 3.8 looks the parent up by the path before the last slash; "/a" has parent "" (the root).
   const parent = recordFor(env, lastSlash === 0 ? '' : parentPath);
   if (isFailure(parent)) return parent;
   const parentStat = parent.stat as ZnodeStat;
-  const denied = checkAcl(env.acl, parent.acl, Perms.create, ctx.authIds);
+  const denied = aclError(env.acl, parent.acl, Perms.create, ctx.authIds);
   if (denied !== ErrorCode.ok) return fail(denied);
   let path = r.path;
   if (isSequential(mode)) path = r.path + formatSequence(parentStat.cversion);
@@ -196,13 +196,13 @@ function prepareCreate(
   const newCversion = (parentStat.cversion + 1) | 0;
   let body: TxnBody;
   if (type === OpCode.createContainer) {
-    body = { kind: 'createContainer', record: { path, data: r.data, acl: fixed.acl, parentCVersion: newCversion } };
+    body = { kind: 'createContainer', record: { path, data: r.data, acl: fixed.acls, parentCVersion: newCversion } };
   } else if (type === OpCode.createTTL) {
-    body = { kind: 'createTTL', record: { path, data: r.data, acl: fixed.acl, parentCVersion: newCversion, ttl: r.ttl } };
+    body = { kind: 'createTTL', record: { path, data: r.data, acl: fixed.acls, parentCVersion: newCversion, ttl: r.ttl } };
   } else {
     body = {
       kind: 'create',
-      record: { path, data: r.data, acl: fixed.acl, ephemeral: isEphemeral(mode), parentCVersion: newCversion },
+      record: { path, data: r.data, acl: fixed.acls, ephemeral: isEphemeral(mode), parentCVersion: newCversion },
     };
   }
   let ephemeralOwner = 0n;
@@ -229,7 +229,7 @@ function prepareCreate(
       pzxid: ctx.zxid,
     },
     childCount: 0,
-    acl: fixed.acl,
+    acl: fixed.acls,
     data: r.data,
   });
   return { type, body };
@@ -263,7 +263,7 @@ function prepareDelete(
   if (isFailure(parentPath)) return parentPath;
   const parent = recordFor(env, path.lastIndexOf('/') === 0 ? '' : parentPath);
   if (isFailure(parent)) return parent;
-  const denied = checkAcl(env.acl, parent.acl, Perms.delete, ctx.authIds);
+  const denied = aclError(env.acl, parent.acl, Perms.delete, ctx.authIds);
   if (denied !== ErrorCode.ok) return fail(denied);
   const node = recordFor(env, path);
   if (isFailure(node)) return node;

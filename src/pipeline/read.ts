@@ -8,7 +8,7 @@ import { ErrorCode } from '../protocol/error-code.js';
 import type { MultiReadOp, ReadRequest } from '../protocol/requests.js';
 import type { DataTree } from '../tree/data-tree.js';
 import type { WatcherId, WatcherKind, WatchEventSink, WatchTable } from '../watches/watch-table.js';
-import { checkAcl, type AclPolicy } from './acl.js';
+import { aclError, type AclPolicy } from './acl.js';
 import { NO_BODY, type MultiResult, type ReplyBody } from './reply.js';
 
 export interface ReadContext {
@@ -60,7 +60,7 @@ function maskDigests(acl: readonly ACL[]): ACL[] {
 function getData(env: ReadEnvironment, ctx: ReadContext, path: string, watch: boolean): ReadOutcome {
   const node = env.tree.getNode(path);
   if (node === undefined) return failed(ErrorCode.noNode);
-  const denied = checkAcl(env.acl, env.tree.aclOf(node), Perms.read, ctx.authIds);
+  const denied = aclError(env.acl, env.tree.aclOf(node), Perms.read, ctx.authIds);
   if (denied !== ErrorCode.ok) return failed(denied);
   if (watch) env.watches.addDataWatch(path, ctx.watcher);
   return ok({ kind: 'getData', data: node.data, stat: env.tree.statOf(node) });
@@ -69,7 +69,7 @@ function getData(env: ReadEnvironment, ctx: ReadContext, path: string, watch: bo
 function getChildren(env: ReadEnvironment, ctx: ReadContext, path: string, watch: boolean, withStat: boolean): ReadOutcome {
   const node = env.tree.getNode(path);
   if (node === undefined) return failed(ErrorCode.noNode);
-  const denied = checkAcl(env.acl, env.tree.aclOf(node), Perms.read, ctx.authIds);
+  const denied = aclError(env.acl, env.tree.aclOf(node), Perms.read, ctx.authIds);
   if (denied !== ErrorCode.ok) return failed(denied);
   const children = env.tree.childrenOf(node);
   if (watch) env.watches.addChildWatch(path, ctx.watcher);
@@ -145,16 +145,16 @@ export function executeRead(env: ReadEnvironment, ctx: ReadContext, request: Rea
       const node = env.tree.getNode(path);
       if (node === undefined) return failed(ErrorCode.noNode);
       const acl = env.tree.aclOf(node);
-      const denied = checkAcl(env.acl, acl, Perms.read | Perms.admin, ctx.authIds);
+      const denied = aclError(env.acl, acl, Perms.read | Perms.admin, ctx.authIds);
       if (denied !== ErrorCode.ok) return failed(denied);
-      const isAdmin = checkAcl(env.acl, acl, Perms.admin, ctx.authIds) === ErrorCode.ok;
+      const isAdmin = aclError(env.acl, acl, Perms.admin, ctx.authIds) === ErrorCode.ok;
       return ok({ kind: 'getACL', acl: isAdmin ? acl.map((a) => ({ perms: a.perms, id: { ...a.id } })) : maskDigests(acl), stat: env.tree.statOf(node) });
     }
     case 'getAllChildrenNumber': {
       const path = request.record.path;
       const node = env.tree.getNode(path);
       if (node === undefined) return failed(ErrorCode.noNode);
-      const denied = checkAcl(env.acl, env.tree.aclOf(node), Perms.read, ctx.authIds);
+      const denied = aclError(env.acl, env.tree.aclOf(node), Perms.read, ctx.authIds);
       if (denied !== ErrorCode.ok) return failed(denied);
       return ok({ kind: 'count', count: env.tree.descendantCount(path) });
     }

@@ -55,14 +55,7 @@ export function createAuthentication(config: ServerConfig, logger: Logger): Auth
   const users = providerMap.has(SASL_SCHEME) ? saslUsers(config, logger) : null;
   const superUsers = new Set(auth.saslSuperUsers);
   return {
-    providers: {
-      isValidId: (scheme, id) => {
-        const provider = providerMap.get(scheme);
-        return provider === undefined ? null : provider.isValid(id);
-      },
-      matches: (scheme, authId, aclId) => providerMap.get(scheme)?.matches(authId, aclId) ?? false,
-      isAuthenticated: (scheme) => providerMap.get(scheme)?.isAuthenticated ?? null,
-    },
+    providers: providerMap,
     initialIds: (remoteAddress) => [{ scheme: IP_SCHEME, id: ipAuthId(remoteAddress) }],
     authenticate: (scheme, authData, remoteAddress) => {
       if (!providerMap.has(scheme)) return null;

@@ -342,6 +342,9 @@ export class Replica {
   }
 
   #reopenSession(state: ConnectionState, sessionId: bigint, password: Buffer | null, timeoutMs: number): void {
+    // 3.8 closes the session's current connection before it checks the password.
+    const previous = this.#connectionBySession.get(sessionId);
+    if (previous !== undefined && previous !== state) this.#closeConnection(previous);
     const valid =
       checkSessionPassword(sessionId, password) && this.sessions.touch(sessionId, this.#clock.monotonicMs(), timeoutMs);
     if (!valid) {
@@ -350,8 +353,6 @@ export class Replica {
       this.#closeConnection(state);
       return;
     }
-    const previous = this.#connectionBySession.get(sessionId);
-    if (previous !== undefined && previous !== state) this.#closeConnection(previous);
     state.sessionId = sessionId;
     this.#finishSession(state);
   }

@@ -59,11 +59,37 @@ export class AclCache {
     return entry.acl;
   }
 
+  clear(): void {
+    this.#byIndex.clear();
+    this.#indexByKey.clear();
+    this.#nextIndex = 1;
+  }
+
   /** Restores an entry read from a snapshot, keeping its index. */
   restore(index: number, acl: readonly ACL[], referenceCount: number): void {
     this.#byIndex.set(index, { acl, referenceCount });
     this.#indexByKey.set(aclKey(acl), index);
     if (index >= this.#nextIndex) this.#nextIndex = index + 1;
+  }
+
+  /** Counts one more node using an index read from a snapshot (unknown indexes are ignored, as in 3.8). */
+  addUsage(index: number): void {
+    const entry = this.#byIndex.get(index);
+    if (entry !== undefined) entry.referenceCount++;
+  }
+
+  /** Drops entries no node uses (after loading a snapshot). */
+  purgeUnused(): void {
+    for (const [index, entry] of this.#byIndex) {
+      if (entry.referenceCount <= 0) {
+        this.#byIndex.delete(index);
+        this.#indexByKey.delete(aclKey(entry.acl));
+      }
+    }
+  }
+
+  has(index: number): boolean {
+    return index === OPEN_UNSAFE_ACL_INDEX || this.#byIndex.has(index);
   }
 
   entries(): IterableIterator<[number, CacheEntry]> {

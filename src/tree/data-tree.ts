@@ -69,6 +69,13 @@ function emptyStat(): ZnodeStat {
   return { czxid: 0n, mzxid: 0n, ctime: 0n, mtime: 0n, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: 0n };
 }
 
+export interface SnapshotNodeInput {
+  readonly path: string;
+  readonly data: Buffer | null;
+  readonly aclIndex: number;
+  readonly stat: ZnodeStat;
+}
+
 export interface DataTreeOptions {
   /** zookeeper.extendedTypesEnabled: TTL nodes exist and ephemeral owners with 0xff.. are TTLs. */
   readonly extendedTypesEnabled: boolean;
@@ -348,25 +355,7 @@ export class DataTree {
     this.#addChild(parent, childName);
     this.#nodes.set(path, node);
     this.#approximateDataBytes += path.length + (ownData === null ? 0 : ownData.length);
-    switch (this.kindOf(node)) {
-      case 'container':
-        this.#containers.add(path);
-        break;
-      case 'ttl':
-        this.#ttls.add(path);
-        break;
-      case 'normal': {
-        let paths = this.#ephemerals.get(ephemeralOwner);
-        if (paths === undefined) {
-          paths = new Set();
-          this.#ephemerals.set(ephemeralOwner, paths);
-        }
-        paths.add(path);
-        break;
-      }
-      case 'void':
-        break;
-    }
+    this.#index(path, node);
     this.#listener?.nodeCreated(path, parentPath);
     return this.statOf(node);
   }
@@ -456,21 +445,38 @@ export class DataTree {
 
   // ---- snapshot support ------------------------------------------------------------------------
 
-  /** Inserts a node read from a snapshot; parents come before children in snapshot order. */
-  restoreNode(path: string, data: Buffer | null, aclIndex: number, stat: ZnodeStat): void {
-    const existing = this.#nodes.get(path);
-    if (existing !== undefined && (path === '/' || path === ZOOKEEPER_PATH || path === QUOTA_PATH || path === CONFIG_PATH)) {
-      existing.data = data;
-      existing.aclIndex = aclIndex;
-      Object.assign(existing.stat, stat);
-      return;
+  /**
+   * Replaces the whole tree with a snapshot's content: its ACL map, then its nodes in file order
+   * (parents before children; the root's path is ""). Reference counts are rebuilt from the nodes
+   * and unused ACL entries dropped, as 3.8 does. Returns an error message for a malformed tree.
+   */
+  loadSnapshot(acls: Iterable<readonly [number, readonly ACL[]]>, nodes: Iterable<SnapshotNodeInput>): string | null {
+    this.#nodes.clear();
+    this.#ephemerals.clear();
+    this.#containers.clear();
+    this.#ttls.clear();
+    this.acls.clear();
+    this.#approximateDataBytes = 0;
+    for (const [index, acl] of acls) this.acls.restore(index, acl, 0);
+    for (const input of nodes) {
+      const path = input.path === '' ? '/' : input.path;
+      const node = this.#newNode(input.data, input.aclIndex, { ...input.stat });
+      if (path !== '/') {
+        const parent = this.#nodes.get(parentOf(path));
+        if (parent === undefined) return `snapshot lists ${path} before its parent`;
+        this.#addChild(parent, baseName(path));
+      }
+      this.#nodes.set(path, node);
+      this.acls.addUsage(input.aclIndex);
+      this.#approximateDataBytes += path.length + (input.data === null ? 0 : input.data.length);
+      this.#index(path, node);
     }
-    const node = this.#newNode(data, aclIndex, stat);
-    this.#nodes.set(path, node);
-    const parent = this.#nodes.get(parentOf(path));
-    assert(parent !== undefined, `snapshot lists parent of ${path} first`);
-    this.#addChild(parent, baseName(path));
-    this.#approximateDataBytes += path.length + (data === null ? 0 : data.length);
+    if (!this.#nodes.has('/')) return 'snapshot has no root node';
+    this.acls.purgeUnused();
+    return null;
+  }
+
+  #index(path: string, node: Znode): void {
     switch (this.kindOf(node)) {
       case 'container':
         this.#containers.add(path);
@@ -479,10 +485,10 @@ export class DataTree {
         this.#ttls.add(path);
         break;
       case 'normal': {
-        let paths = this.#ephemerals.get(stat.ephemeralOwner);
+        let paths = this.#ephemerals.get(node.stat.ephemeralOwner);
         if (paths === undefined) {
           paths = new Set();
-          this.#ephemerals.set(stat.ephemeralOwner, paths);
+          this.#ephemerals.set(node.stat.ephemeralOwner, paths);
         }
         paths.add(path);
         break;

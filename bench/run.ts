@@ -311,6 +311,7 @@ interface WorkloadSummary {
     >
   >;
   ratios: { opsPerSecond: number; p50: number; p99: number; rss: number; opsPerServerCpuSecond: number } | undefined;
+  pairedOpsRatioMedian: number | undefined;
 }
 
 function summarize(runs: readonly MeasuredRun[], settings: Settings): WorkloadSummary[] {
@@ -344,7 +345,15 @@ function summarize(runs: readonly MeasuredRun[], settings: Settings): WorkloadSu
             opsPerServerCpuSecond: ratio(o.opsPerServerCpuSecond, j.opsPerServerCpuSecond),
           }
         : undefined;
-    return { workload, perServer, ratios };
+    // Ratios within each repeat (both servers measured back to back), then their median: less
+    // sensitive to slow drifts of a noisy machine than the ratio of the medians.
+    const paired: number[] = [];
+    for (let repeat = 0; repeat < settings.repeats; repeat++) {
+      const jr = runs.find((r) => r.workload === workload && r.server === 'java' && r.repeat === repeat);
+      const or = runs.find((r) => r.workload === workload && r.server === 'ours' && r.repeat === repeat);
+      if (jr !== undefined && or !== undefined) paired.push(ratio(or.load.opsPerSecond, jr.load.opsPerSecond));
+    }
+    return { workload, perServer, ratios, pairedOpsRatioMedian: paired.length > 0 ? median(paired) : undefined };
   });
 }
 

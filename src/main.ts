@@ -6,8 +6,13 @@ import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config/index.js';
 import type { Logger } from './logging/logger.js';
 import { ClientServer, type FourLetterWords } from './net/client-server.js';
-import { InMemoryTxnStorage, type Clock, type TxnStorage } from './replica/ports.js';
+import { type Clock, type TxnStorage } from './replica/ports.js';
 import { Replica, type Authentication } from './replica/replica.js';
+import { openDataDirectories } from './storage/data-directory.js';
+import { DurableStorage } from './storage/durable-storage.js';
+import { recover } from './storage/recovery.js';
+import { writeSnapshot } from './storage/snapshotter.js';
+import { FileTxnLog } from './storage/txn-log.js';
 import { createAuthentication } from './replica/authentication.js';
 import { createFourLetterWords } from './replica/admin-view.js';
 
@@ -33,7 +38,10 @@ function numberProperty(config: ServerConfig, name: string, fallback: number): n
 export interface StartOptions {
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** Replaces the durable txn log (tests of the pipeline alone). */
   readonly storage?: TxnStorage;
+  /** Called when the server cannot go on safely (the log can neither be written nor cut back). */
+  readonly onFatal?: (reason: string) => void;
   readonly authentication?: Authentication;
   /** Overrides the configured client port (tests pass 0 for a free one). */
   readonly clientPortOverride?: number;
@@ -44,6 +52,44 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const clock = options.clock ?? systemClock;
   const authentication = options.authentication ?? createAuthentication(config, logger.child({ component: 'auth' }));
   const startedAtMs = clock.monotonicMs();
+  const directories = await openDataDirectories(config.dataDir, config.dataLogDir, config.datadirAutocreate);
+  const storageLogger = logger.child({ component: 'storage' });
+  const recovered = await recover(
+    { snapDirectory: directories.snapDirectory, logDirectory: directories.logDirectory, extendedTypesEnabled: config.extendedTypesEnabled },
+    storageLogger,
+  );
+  // Ephemerals of sessions that did not survive belong to no one: 3.8 deletes them at load.
+  for (const [owner] of [...recovered.tree.sessionsWithEphemerals()]) {
+    if (!recovered.sessions.has(owner)) recovered.tree.killSession(owner);
+  }
+  if (!config.forceSync) storageLogger.warn({}, 'forceSync=no: txns are acknowledged before they reach the disk; a crash can lose acknowledged writes');
+  const snapshotOptions = { directory: directories.snapDirectory, fsync: config.forceSync, nodesPerSlice: 2000 };
+  let snapshotInProgress: Promise<unknown> | null = null;
+  let replicaRef: Replica | null = null;
+  const sessionsForSnapshot = (): [bigint, number][] =>
+    replicaRef === null ? [...recovered.sessions.entries()] : [...replicaRef.sessions.all()].map((s) => [s.id, s.timeoutMs]);
+  const startSnapshot = (): void => {
+    if (snapshotInProgress !== null || replicaRef === null) return;
+    snapshotInProgress = writeSnapshot(replicaRef.tree, sessionsForSnapshot(), snapshotOptions, storageLogger)
+      .catch((error: unknown) => storageLogger.error({ err: error }, 'snapshot failed; the txn log still holds every txn'))
+      .finally(() => {
+        snapshotInProgress = null;
+      });
+  };
+  const txnLog = new FileTxnLog(
+    { directory: directories.logDirectory, preAllocBytes: config.preAllocSizeBytes, forceSync: config.forceSync },
+    storageLogger,
+  );
+  const storage =
+    options.storage ??
+    new DurableStorage(
+      txnLog,
+      { snapCount: config.snapCount, snapSizeLimitBytes: config.snapSizeLimitKb * 1024, randomBelow: (bound) => Math.floor(Math.random() * bound) },
+      startSnapshot,
+      storageLogger,
+    );
+  // A clean snapshot at start, as 3.8 takes one after loading, so the next recovery is short.
+  await writeSnapshot(recovered.tree, [...recovered.sessions.entries()], snapshotOptions, storageLogger);
   const replica = new Replica(
     {
       serverId: 1n,
@@ -57,8 +103,16 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
       containerCheckIntervalMs: numberProperty(config, 'znode.container.checkIntervalMs', 60_000),
       containerMaxPerMinute: numberProperty(config, 'znode.container.maxPerMinute', 10_000),
     },
-    { storage: options.storage ?? new InMemoryTxnStorage(), clock, auth: authentication, logger: logger.child({ component: 'replica' }) },
+    {
+      storage,
+      clock,
+      auth: authentication,
+      logger: logger.child({ component: 'replica' }),
+      onFatal: options.onFatal ?? ((reason) => logger.fatal({ reason }, 'cannot go on safely')),
+    },
+    { tree: recovered.tree, sessions: recovered.sessions },
   );
+  replicaRef = replica;
   const words: FourLetterWords = createFourLetterWords(config, replica, clock, startedAtMs);
   const address = config.clientAddress;
   const clientServer = new ClientServer(
@@ -85,6 +139,8 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
       clearInterval(ticker);
       replica.closeAllConnections();
       await clientServer.close();
+      await snapshotInProgress;
+      await txnLog.close();
     },
   };
 }

@@ -40,7 +40,13 @@ async function main(): Promise<void> {
   const logger = createRootLogger(config.logging.level, { name: 'zk-ts' });
   for (const warning of config.warnings) logger.warn({ config: config.zooCfgPath }, warning);
   if (config.unknownKeys.length > 0) logger.info({ keys: config.unknownKeys }, 'zoo.cfg keys kept as zookeeper.* system properties');
-  const server = await startServer(config, { logger });
+  const server = await startServer(config, {
+    logger,
+    onFatal: (reason) => {
+      logger.fatal({ reason }, 'stopping: the server cannot go on safely');
+      process.exit(1);
+    },
+  });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -56,6 +62,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // Data directory, recovery and port errors end here with the reason, never with a stack dump.
   process.stderr.write(`zk-server failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

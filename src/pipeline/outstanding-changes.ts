@@ -97,6 +97,13 @@ export class OutstandingChanges {
     }
   }
 
+  /** Forgets every pending record (their txns were abandoned). */
+  clear(): void {
+    this.#queue.length = 0;
+    this.#head = 0;
+    this.#byPath.clear();
+  }
+
   get size(): number {
     return this.#queue.length - this.#head;
   }

@@ -29,6 +29,11 @@ export interface Clock {
 export interface TxnStorage {
   append(txn: Txn): void;
   flush(): Promise<void>;
+  /**
+   * After a failed flush: forget unflushed txns and make sure none of them can reappear at
+   * recovery. False when that cannot be guaranteed (the server must then stop).
+   */
+  abandonUnflushed(): Promise<boolean>;
 }
 
 /** Keeps txns in memory only: nothing survives a restart (until durable storage lands). */
@@ -41,6 +46,10 @@ export class InMemoryTxnStorage implements TxnStorage {
 
   flush(): Promise<void> {
     return Promise.resolve();
+  }
+
+  abandonUnflushed(): Promise<boolean> {
+    return Promise.resolve(true);
   }
 
   get appendedCount(): number {

@@ -98,7 +98,7 @@ export interface ConnectionState {
 type PendingItem =
   | { readonly kind: 'write'; readonly txn: Txn; readonly origin: ConnectionState | null; readonly requestType: number; readonly receivedAtMs: number }
   | { readonly kind: 'read'; readonly origin: ConnectionState; readonly xid: number; readonly request: ReadRequest; readonly receivedAtMs: number }
-  | { readonly kind: 'malformed'; readonly origin: ConnectionState; readonly xid: number; readonly body: ReplyBody; readonly receivedAtMs: number };
+  | { readonly kind: 'malformed'; readonly origin: ConnectionState; readonly xid: number; readonly err: number; readonly body: ReplyBody; readonly receivedAtMs: number };
 
 export interface ServerCounters {
   packetsReceived: number;
@@ -163,15 +163,22 @@ export class Replica {
   #flushInProgress = false;
   #nextWatcherId = 1;
   #lastContainerCheckMs = 0;
+  #writesRefusedReason: string | null = null;
+  readonly #onFatal: (reason: string) => void;
   readonly counters: ServerCounters = { packetsReceived: 0, packetsSent: 0, minLatencyMs: Number.MAX_SAFE_INTEGER, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0 };
 
-  constructor(options: ReplicaOptions, ports: { storage: TxnStorage; clock: Clock; auth: Authentication; logger: Logger }) {
+  constructor(
+    options: ReplicaOptions,
+    ports: { storage: TxnStorage; clock: Clock; auth: Authentication; logger: Logger; onFatal?: (reason: string) => void },
+    initial?: { tree: DataTree; sessions: ReadonlyMap<bigint, number> },
+  ) {
     this.#options = options;
     this.#storage = ports.storage;
     this.#clock = ports.clock;
     this.#auth = ports.auth;
     this.#logger = ports.logger;
-    this.tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
+    this.#onFatal = ports.onFatal ?? ((reason) => this.#logger.fatal({ reason }, 'fatal storage error'));
+    this.tree = initial?.tree ?? new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
     this.sessions = new SessionTable({ tickTimeMs: options.tickTimeMs, firstSessionId: initialSessionId(options.serverId, this.#clock.monotonicMs()) });
     this.watches = new WatchTable({ deliver: (watcher, type, path) => this.#deliverEvent(watcher, type, path) });
     this.tree.setListener(this.watches);
@@ -194,6 +201,17 @@ export class Replica {
       userNameOf: (id) => this.#auth.userNameOf(id),
     };
     this.#lastContainerCheckMs = this.#clock.monotonicMs();
+    if (initial !== undefined) {
+      const nowMs = this.#clock.monotonicMs();
+      for (const [id, timeoutMs] of initial.sessions) this.sessions.add(id, timeoutMs, nowMs);
+      this.#lastPreparedZxid = this.tree.lastProcessedZxid;
+      this.#lastDurableZxid = this.tree.lastProcessedZxid;
+    }
+  }
+
+  /** Why writes are refused (the log could not be written), or null while they are accepted. */
+  get writesRefusedReason(): string | null {
+    return this.#writesRefusedReason;
   }
 
   /** The zxid of the last applied txn (what replies and `srvr` report). */
@@ -332,6 +350,11 @@ export class Replica {
   }
 
   #createSession(state: ConnectionState, timeoutMs: number): void {
+    if (this.#writesRefusedReason !== null) {
+      this.#logger.warn({ reason: this.#writesRefusedReason }, 'refusing a new session: the txn log cannot be written');
+      this.#closeConnection(state);
+      return;
+    }
     const sessionId = this.sessions.allocateId();
     state.sessionId = sessionId;
     state.handshake = 'awaitingSession';
@@ -390,6 +413,18 @@ export class Replica {
     const body = frame.subarray(reader.offset);
     const decoded = decodeRequest(header.type, body, this.#options.maxBufferBytes);
     switch (decoded.class) {
+      case 'write':
+      case 'malformedWrite':
+        if (this.#writesRefusedReason !== null) {
+          state.outstanding++;
+          this.#submit({ kind: 'malformed', origin: state, xid: header.xid, err: ErrorCode.notReadOnly, body: NO_BODY, receivedAtMs: nowMs });
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    switch (decoded.class) {
       case 'connection':
         this.#handleConnectionRequest(state, header.xid, decoded.request);
         return;
@@ -411,11 +446,11 @@ export class Replica {
         return;
       case 'malformedRead':
         state.outstanding++;
-        this.#submit({ kind: 'malformed', origin: state, xid: header.xid, body: NO_BODY, receivedAtMs: nowMs });
+        this.#submit({ kind: 'malformed', origin: state, xid: header.xid, err: ErrorCode.marshallingError, body: NO_BODY, receivedAtMs: nowMs });
         return;
       case 'multiReadOfWrites':
         state.outstanding++;
-        this.#submit({ kind: 'malformed', origin: state, xid: header.xid, body: { kind: 'multi', results: [] }, receivedAtMs: nowMs });
+        this.#submit({ kind: 'malformed', origin: state, xid: header.xid, err: ErrorCode.marshallingError, body: { kind: 'multi', results: [] }, receivedAtMs: nowMs });
         return;
       case 'unknown':
         this.#logger.warn({ type: header.type }, 'request of unknown type; closing');
@@ -485,11 +520,56 @@ export class Replica {
         if (this.#lastPreparedZxid > this.#lastDurableZxid) this.#scheduleFlush();
       },
       (error: unknown) => {
-        // A failed fsync leaves the log in an unknown state: stop, and recover from disk.
-        this.#logger.fatal({ err: error }, 'txn log flush failed; stopping');
-        throw error;
+        this.#flushInProgress = false;
+        this.#storageFailed(error);
       },
     );
+  }
+
+  /**
+   * The log could not be written (a full disk, an I/O error): nothing unflushed may be acknowledged.
+   * The unflushed txns are cut from the log and answered NotReadOnly, like every later write, while
+   * reads go on from the durable tree. If the log cannot be cut back, the server must stop.
+   */
+  #storageFailed(error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#writesRefusedReason = reason;
+    this.#logger.error({ reason }, 'cannot write the txn log: no longer accepting writes (reads go on)');
+    const failed = this.#pending.slice(this.#pendingHead);
+    this.#pending.length = 0;
+    this.#pendingHead = 0;
+    this.#changes.clear();
+    this.#lastPreparedZxid = this.#lastDurableZxid;
+    this.#storage.abandonUnflushed().then(
+      (cut) => {
+        if (!cut) {
+          this.#onFatal(`cannot write the txn log (${reason}) nor cut it back to its last durable entry`);
+          return;
+        }
+        for (const item of failed) this.#refuseAfterFailure(item);
+      },
+      (abandonError: unknown) => this.#onFatal(`txn log failure: ${String(abandonError)}`),
+    );
+  }
+
+  #refuseAfterFailure(item: PendingItem): void {
+    if (item.kind !== 'write') {
+      this.#complete(item);
+      return;
+    }
+    const body = item.txn.body;
+    if (body.kind === 'createSession') {
+      this.sessions.remove(item.txn.header.clientId);
+      if (item.origin !== null) this.#closeConnection(item.origin);
+      return;
+    }
+    if (body.kind === 'closeSession') {
+      const session = this.sessions.get(item.txn.header.clientId);
+      if (session !== undefined) session.closing = false;
+    }
+    if (item.origin !== null) {
+      this.#reply(item.origin, { xid: item.txn.header.cxid, zxid: this.tree.lastProcessedZxid, err: ErrorCode.notReadOnly, body: NO_BODY }, item.receivedAtMs, item.requestType);
+    }
   }
 
   /** Everything up to `zxid` is durable: apply and reply in order, then release waiting reads. */
@@ -517,7 +597,7 @@ export class Replica {
         this.#executeRead(item.origin, item.xid, item.request, item.receivedAtMs);
         return;
       case 'malformed':
-        this.#reply(item.origin, { xid: item.xid, zxid: this.tree.lastProcessedZxid, err: ErrorCode.marshallingError, body: item.body }, item.receivedAtMs, -1);
+        this.#reply(item.origin, { xid: item.xid, zxid: this.tree.lastProcessedZxid, err: item.err, body: item.body }, item.receivedAtMs, -1);
         return;
     }
   }

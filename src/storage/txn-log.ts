@@ -25,6 +25,8 @@ interface OpenLog {
   readonly path: string;
   /** Next write offset. */
   position: number;
+  /** End of the last batch known to be durable: where an abandoned batch is cut back to. */
+  durablePosition: number;
   /** Current preallocated size. */
   allocated: number;
 }
@@ -38,6 +40,7 @@ export class FileTxnLog implements TxnStorage {
   readonly #logger: Logger;
   #current: OpenLog | null = null;
   #pending: { zxid: bigint; entry: Buffer }[] = [];
+  #appendedBytes = 0;
   #rollRequested = false;
   #lastAppendedZxid = -1n;
   #failed: Error | null = null;
@@ -55,7 +58,14 @@ export class FileTxnLog implements TxnStorage {
   append(txn: Txn): void {
     assert(txn.header.zxid > this.#lastAppendedZxid, 'txns are appended in increasing zxid order');
     this.#lastAppendedZxid = txn.header.zxid;
-    this.#pending.push({ zxid: txn.header.zxid, entry: encodeLogEntry(encodeTxn(txn)) });
+    const entry = encodeLogEntry(encodeTxn(txn));
+    this.#pending.push({ zxid: txn.header.zxid, entry });
+    this.#appendedBytes += entry.length;
+  }
+
+  /** Bytes appended since this log was opened (a running total, for size-based snapshot triggers). */
+  get appendedBytes(): number {
+    return this.#appendedBytes;
   }
 
   /** Writes every appended entry and makes it durable; resolves when it is safe to acknowledge them. */
@@ -93,10 +103,32 @@ export class FileTxnLog implements TxnStorage {
       this.txnsInCurrentFile += rest.length;
       index = batch.length;
     }
-    if (this.#options.forceSync && this.#current !== null) {
+    if (this.#current === null) return;
+    if (this.#options.forceSync) {
       const started = performance.now();
       await this.#current.handle.datasync();
       this.lastFsyncMs = performance.now() - started;
+    }
+    this.#current.durablePosition = this.#current.position;
+  }
+
+  /**
+   * After a failed flush: drops what was not flushed and cuts the file back to its last durable
+   * end, so no txn that was refused can reappear at recovery. False when even that fails.
+   */
+  async abandonUnflushed(): Promise<boolean> {
+    this.#pending = [];
+    const log = this.#current;
+    if (log === null) return true;
+    try {
+      await log.handle.truncate(log.durablePosition);
+      await log.handle.datasync();
+      log.position = log.durablePosition;
+      log.allocated = log.durablePosition;
+      return true;
+    } catch (error) {
+      this.#logger.error({ err: error, file: log.path }, 'cannot cut the txn log back to its last durable entry');
+      return false;
     }
   }
 
@@ -108,7 +140,7 @@ export class FileTxnLog implements TxnStorage {
     this.#logger.info({ file: path }, 'created txn log file');
     this.currentFileBytes = header.length;
     this.txnsInCurrentFile = 0;
-    const log: OpenLog = { handle, path, position: header.length, allocated: header.length };
+    const log: OpenLog = { handle, path, position: header.length, durablePosition: header.length, allocated: header.length };
     await this.#ensureAllocated(log, header.length);
     // The directory entry must be durable too, or a crash could lose the whole new file.
     if (this.#options.forceSync) await fsyncDirectory(this.#options.directory);

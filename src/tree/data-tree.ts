@@ -423,6 +423,11 @@ export class DataTree {
     return this.statOf(node);
   }
 
+  /** Deletes the ephemerals of a session that no longer exists (recovery's dead-session cleanup). */
+  killSession(sessionId: bigint): void {
+    this.#killSession(sessionId, this.lastProcessedZxid, null);
+  }
+
   #killSession(sessionId: bigint, zxid: bigint, paths2Delete: readonly string[] | null): void {
     const local = this.#ephemerals.get(sessionId);
     const remaining = local === undefined ? [] : [...local];

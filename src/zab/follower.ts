@@ -1,0 +1,286 @@
+// The learner side of Zab (followers and observers), pure: FOLLOWERINFO, LEADERINFO -> ACKEPOCH
+// (the accepted epoch persisted first), the leader's DIFF/TRUNC/SNAP with the proposals and commits
+// that follow, NEWLEADER (current epoch persisted, pending proposals logged, then ACK), UPTODATE
+// (serving), then broadcast: PROPOSAL -> log -> ACK once fsynced, COMMIT -> apply in order. The
+// packet order is 3.8's Learner.syncWithLeader, so this learner can follow a Java leader.
+
+import { assert } from '../lib/assert.js';
+import { epochOf, hex, zxidOf, type ZabEffect } from './effects.js';
+import { LEARNER_PROTOCOL_VERSION, type QuorumMessage } from './messages.js';
+
+export interface FollowerOptions {
+  readonly myId: bigint;
+  readonly leaderId: bigint;
+  readonly observer: boolean;
+  readonly tickTimeMs: number;
+  readonly initLimitTicks: number;
+  readonly syncLimitTicks: number;
+  readonly configVersion: bigint;
+}
+
+export interface FollowerStart {
+  readonly nowMs: number;
+  readonly acceptedEpoch: bigint;
+  readonly currentEpoch: bigint;
+  readonly lastLoggedZxid: bigint;
+}
+
+type Phase = 'awaitingLeaderInfo' | 'awaitingSyncMode' | 'syncing' | 'awaitingNewLeaderLogged' | 'awaitingUpToDate' | 'broadcast' | 'abandoned';
+
+export class FollowerCore {
+  readonly #options: FollowerOptions;
+  #phase: Phase = 'awaitingLeaderInfo';
+  #acceptedEpoch: bigint;
+  readonly #currentEpoch: bigint;
+  #newEpoch = -1n;
+  #snapshotNeeded = true;
+  #logProposals = false;
+  /** Proposals received and not yet committed, in zxid order. */
+  readonly #pending = new Map<bigint, Buffer>();
+  /** Commits received during sync for proposals that are logged at NEWLEADER. */
+  #committedDuringSync: bigint[] = [];
+  #lastLogged: bigint;
+  #awaitingLogged: bigint | null = null;
+  /** Logged proposals whose ACK waits for the fsync. */
+  readonly #unacked: bigint[] = [];
+  #lastHeardMs: number;
+  #deadlineMs: number;
+  #effects: ZabEffect[] = [];
+
+  constructor(options: FollowerOptions, start: FollowerStart) {
+    this.#options = options;
+    this.#acceptedEpoch = start.acceptedEpoch;
+    this.#currentEpoch = start.currentEpoch;
+    this.#lastLogged = start.lastLoggedZxid;
+    this.#lastHeardMs = start.nowMs;
+    this.#deadlineMs = start.nowMs + options.initLimitTicks * options.tickTimeMs;
+    this.#send({
+      kind: 'learnerInfo',
+      observer: options.observer,
+      acceptedEpoch: start.acceptedEpoch,
+      serverId: options.myId,
+      protocolVersion: LEARNER_PROTOCOL_VERSION,
+      configVersion: options.configVersion,
+    });
+  }
+
+  get phase(): Phase {
+    return this.#phase;
+  }
+
+  get epoch(): bigint {
+    return this.#newEpoch;
+  }
+
+  takeEffects(): ZabEffect[] {
+    const effects = this.#effects;
+    this.#effects = [];
+    return effects;
+  }
+
+  #send(message: QuorumMessage): void {
+    this.#effects.push({ kind: 'send', to: this.#options.leaderId, message });
+  }
+
+  #abandon(reason: string): void {
+    if (this.#phase === 'abandoned') return;
+    this.#phase = 'abandoned';
+    this.#effects.push({ kind: 'abandon', reason });
+  }
+
+  receive(nowMs: number, message: QuorumMessage): void {
+    if (this.#phase === 'abandoned') return;
+    this.#lastHeardMs = nowMs;
+    switch (this.#phase) {
+      case 'awaitingLeaderInfo':
+        this.#onLeaderInfo(message);
+        return;
+      case 'awaitingSyncMode':
+        this.#onSyncMode(message);
+        return;
+      case 'syncing':
+      case 'awaitingNewLeaderLogged':
+      case 'awaitingUpToDate':
+        this.#onSyncPacket(message);
+        return;
+      case 'broadcast':
+        this.#onBroadcast(message);
+        return;
+    }
+  }
+
+  #onLeaderInfo(message: QuorumMessage): void {
+    if (message.kind !== 'leaderInfo') {
+      this.#abandon(`expected LEADERINFO, got ${message.kind}`);
+      return;
+    }
+    const newEpoch = message.newEpoch;
+    if (newEpoch < this.#acceptedEpoch) {
+      this.#abandon(`leader's epoch ${newEpoch} is less than our accepted epoch ${this.#acceptedEpoch}`);
+      return;
+    }
+    let reportedEpoch = -1n;
+    if (newEpoch > this.#acceptedEpoch) {
+      reportedEpoch = this.#currentEpoch;
+      this.#acceptedEpoch = newEpoch;
+      this.#effects.push({ kind: 'persistAcceptedEpoch', epoch: newEpoch });
+    }
+    this.#newEpoch = newEpoch;
+    this.#send({ kind: 'ackEpoch', lastLoggedZxid: this.#lastLogged, currentEpoch: reportedEpoch });
+    this.#phase = 'awaitingSyncMode';
+  }
+
+  #onSyncMode(message: QuorumMessage): void {
+    switch (message.kind) {
+      case 'diff':
+        this.#snapshotNeeded = false;
+        this.#logProposals = true;
+        break;
+      case 'snap':
+        // The shell reads the snapshot that follows on the stream and reports snapshotLoaded().
+        break;
+      case 'trunc':
+        this.#effects.push({ kind: 'truncate', zxid: message.zxid });
+        this.#lastLogged = message.zxid;
+        break;
+      default:
+        this.#abandon(`expected DIFF, TRUNC or SNAP, got ${message.kind}`);
+        return;
+    }
+    this.#phase = 'syncing';
+  }
+
+  /** The snapshot that followed SNAP is loaded: the tree is at `zxid`. */
+  snapshotLoaded(zxid: bigint): void {
+    this.#lastLogged = zxid;
+  }
+
+  #onSyncPacket(message: QuorumMessage): void {
+    switch (message.kind) {
+      case 'proposal':
+        this.#pending.set(message.zxid, message.txn);
+        return;
+      case 'commit':
+        if (this.#logProposals) {
+          this.#committedDuringSync.push(message.zxid);
+        } else {
+          this.#applyCommitted(message.zxid);
+        }
+        return;
+      case 'inform':
+        this.#pending.set(message.zxid, message.txn);
+        if (this.#logProposals) this.#committedDuringSync.push(message.zxid);
+        else this.#applyCommitted(message.zxid);
+        return;
+      case 'newLeader':
+        this.#onNewLeader(message.zxid);
+        return;
+      case 'upToDate':
+        this.#onUpToDate();
+        return;
+      case 'ping':
+        this.#effects.push({ kind: 'answerPing', zxid: message.zxid });
+        return;
+      default:
+        this.#effects.push({ kind: 'fromLeader', message });
+        return;
+    }
+  }
+
+  #applyCommitted(zxid: bigint): void {
+    const txn = this.#pending.get(zxid);
+    if (txn === undefined) {
+      this.#abandon(`COMMIT ${hex(zxid)} for a proposal we do not have`);
+      return;
+    }
+    this.#pending.delete(zxid);
+    this.#effects.push({ kind: 'commit', zxid, txn });
+  }
+
+  #onNewLeader(zxid: bigint): void {
+    if (epochOf(zxid) !== this.#newEpoch) {
+      this.#abandon(`NEWLEADER for epoch ${epochOf(zxid)}, expected ${this.#newEpoch}`);
+      return;
+    }
+    if (this.#snapshotNeeded) this.#effects.push({ kind: 'snapshot' });
+    this.#effects.push({ kind: 'persistCurrentEpoch', epoch: this.#newEpoch });
+    this.#logProposals = true;
+    // Proposals not yet committed are logged now; the NEWLEADER ACK waits for their fsync.
+    let last: bigint | null = null;
+    for (const [pendingZxid, txn] of [...this.#pending.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      this.#effects.push({ kind: 'append', zxid: pendingZxid, txn });
+      last = pendingZxid;
+    }
+    if (last === null || last <= this.#lastLogged) {
+      this.#send({ kind: 'ack', zxid });
+      this.#phase = 'awaitingUpToDate';
+    } else {
+      this.#awaitingLogged = last;
+      this.#phase = 'awaitingNewLeaderLogged';
+    }
+  }
+
+  #onUpToDate(): void {
+    assert(this.#newEpoch >= 0n, 'an epoch is known before UPTODATE');
+    this.#phase = 'broadcast';
+    this.#deadlineMs = Number.MAX_SAFE_INTEGER;
+    this.#send({ kind: 'ack', zxid: zxidOf(this.#newEpoch, 0n) });
+    this.#effects.push({ kind: 'serving', epoch: this.#newEpoch });
+    for (const zxid of this.#committedDuringSync) this.#applyCommitted(zxid);
+    this.#committedDuringSync = [];
+  }
+
+  #onBroadcast(message: QuorumMessage): void {
+    switch (message.kind) {
+      case 'proposal':
+        if (this.#options.observer) return;
+        this.#pending.set(message.zxid, message.txn);
+        this.#unacked.push(message.zxid);
+        this.#effects.push({ kind: 'append', zxid: message.zxid, txn: message.txn });
+        return;
+      case 'commit':
+        this.#applyCommitted(message.zxid);
+        return;
+      case 'inform':
+        this.#pending.set(message.zxid, message.txn);
+        this.#effects.push({ kind: 'append', zxid: message.zxid, txn: message.txn });
+        this.#applyCommitted(message.zxid);
+        return;
+      case 'ping':
+        this.#effects.push({ kind: 'answerPing', zxid: message.zxid });
+        return;
+      default:
+        this.#effects.push({ kind: 'fromLeader', message });
+        return;
+    }
+  }
+
+  /** The log is durable up to `zxid`: ACK what was waiting for it (a follower never ACKs earlier). */
+  logged(zxid: bigint): void {
+    if (zxid > this.#lastLogged) this.#lastLogged = zxid;
+    if (this.#phase === 'awaitingNewLeaderLogged' && this.#awaitingLogged !== null && zxid >= this.#awaitingLogged) {
+      this.#awaitingLogged = null;
+      this.#send({ kind: 'ack', zxid: zxidOf(this.#newEpoch, 0n) });
+      this.#phase = 'awaitingUpToDate';
+    }
+    if (this.#options.observer) return;
+    while (this.#unacked.length > 0 && (this.#unacked[0] as bigint) <= zxid) {
+      this.#send({ kind: 'ack', zxid: this.#unacked.shift() as bigint });
+    }
+  }
+
+  /** A client write forwarded to the leader. */
+  forward(request: Extract<QuorumMessage, { kind: 'request' }>): void {
+    this.#send(request);
+  }
+
+  tick(nowMs: number): void {
+    if (this.#phase === 'abandoned') return;
+    if (this.#phase !== 'broadcast') {
+      if (nowMs > this.#deadlineMs) this.#abandon(`no sync with the leader within initLimit (${this.#phase})`);
+      return;
+    }
+    const syncLimitMs = this.#options.syncLimitTicks * this.#options.tickTimeMs;
+    if (nowMs - this.#lastHeardMs > syncLimitMs) this.#abandon(`leader silent for more than syncLimit (${syncLimitMs} ms)`);
+  }
+}

@@ -1,0 +1,417 @@
+// The leader side of Zab, pure: discovery (a quorum's FOLLOWERINFO fixes the new epoch, a quorum's
+// ACKEPOCH confirms no follower is ahead), synchronization (DIFF, TRUNC or SNAP for each learner,
+// then NEWLEADER; a quorum's ACK of NEWLEADER starts broadcast) and broadcast (PROPOSAL to every
+// forwarding follower, COMMIT in zxid order once a quorum, the leader included, has logged it;
+// INFORM to observers). The wire packets and their order are 3.8's (Leader, LearnerHandler), so a
+// Java follower can sync from this leader.
+
+import { assert } from '../lib/assert.js';
+import { epochOf, hex, zxidOf, type ZabEffect } from './effects.js';
+import { LEARNER_PROTOCOL_VERSION, type QuorumMessage } from './messages.js';
+
+export interface CommittedProposal {
+  readonly zxid: bigint;
+  readonly txn: Buffer;
+}
+
+export interface LeaderOptions {
+  readonly myId: bigint;
+  /** Voting members, the leader included. */
+  readonly voters: ReadonlySet<bigint>;
+  readonly tickTimeMs: number;
+  readonly initLimitTicks: number;
+  readonly syncLimitTicks: number;
+  /** How many committed proposals are kept for DIFF syncs (3.8: zookeeper.commitLogCount, 500). */
+  readonly committedLogSize: number;
+  /** The config bytes sent in NEWLEADER. */
+  readonly config: Buffer;
+}
+
+export interface LeaderStart {
+  readonly nowMs: number;
+  readonly acceptedEpoch: bigint;
+  readonly currentEpoch: bigint;
+  /** Last zxid in the leader's log and tree (everything logged is treated as committed). */
+  readonly lastZxid: bigint;
+  /** The tail of the log, oldest first, for DIFF syncs. */
+  readonly committedLog: readonly CommittedProposal[];
+}
+
+type LearnerPhase = 'awaitingEpoch' | 'awaitingEpochAck' | 'epochAcked' | 'awaitingNewLeaderAck' | 'awaitingUpToDate' | 'active';
+
+interface Learner {
+  readonly sid: bigint;
+  readonly observer: boolean;
+  phase: LearnerPhase;
+  acceptedEpoch: bigint;
+  lastLoggedZxid: bigint;
+  lastHeardMs: number;
+}
+
+interface Proposal {
+  readonly txn: Buffer;
+  readonly acks: Set<bigint>;
+}
+
+type LeaderPhase = 'discovery' | 'synchronization' | 'broadcast' | 'abandoned';
+
+export class LeaderCore {
+  readonly #options: LeaderOptions;
+  readonly #learners = new Map<bigint, Learner>();
+  readonly #outstanding = new Map<bigint, Proposal>();
+  readonly #committedLog: CommittedProposal[];
+  #phase: LeaderPhase = 'discovery';
+  #phaseDeadlineMs: number;
+  readonly #epochVotes = new Map<bigint, bigint>();
+  readonly #epochAcks = new Set<bigint>();
+  readonly #newLeaderAcks = new Set<bigint>();
+  #newEpoch: bigint | null = null;
+  readonly #ownCurrentEpoch: bigint;
+  readonly #startZxid: bigint;
+  #lastProposed: bigint;
+  #lastCommitted: bigint;
+  #lastLogged: bigint;
+  #lastPingMs: number;
+  #effects: ZabEffect[] = [];
+
+  constructor(options: LeaderOptions, start: LeaderStart) {
+    assert(options.voters.has(options.myId), 'the leader is a voter');
+    this.#options = options;
+    this.#ownCurrentEpoch = start.currentEpoch;
+    this.#startZxid = start.lastZxid;
+    this.#lastProposed = start.lastZxid;
+    this.#lastCommitted = start.lastZxid;
+    this.#lastLogged = start.lastZxid;
+    this.#committedLog = start.committedLog.slice(-options.committedLogSize);
+    this.#phaseDeadlineMs = start.nowMs + options.initLimitTicks * options.tickTimeMs;
+    this.#lastPingMs = start.nowMs;
+    this.#epochVotes.set(options.myId, start.acceptedEpoch);
+    this.#tryFixEpoch();
+  }
+
+  get phase(): LeaderPhase {
+    return this.#phase;
+  }
+
+  get epoch(): bigint | null {
+    return this.#newEpoch;
+  }
+
+  get lastProposed(): bigint {
+    return this.#lastProposed;
+  }
+
+  get lastCommitted(): bigint {
+    return this.#lastCommitted;
+  }
+
+  /** Learners in each state, for `mntr`/`stat` (synced followers, pending syncs, observers). */
+  learners(): { sid: bigint; observer: boolean; phase: LearnerPhase }[] {
+    return [...this.#learners.values()].map((l) => ({ sid: l.sid, observer: l.observer, phase: l.phase }));
+  }
+
+  takeEffects(): ZabEffect[] {
+    const effects = this.#effects;
+    this.#effects = [];
+    return effects;
+  }
+
+  #send(to: bigint, message: QuorumMessage): void {
+    this.#effects.push({ kind: 'send', to, message });
+  }
+
+  #abandon(reason: string): void {
+    if (this.#phase === 'abandoned') return;
+    this.#phase = 'abandoned';
+    this.#effects.push({ kind: 'abandon', reason });
+  }
+
+  #isQuorum(sids: Iterable<bigint>): boolean {
+    let count = 0;
+    for (const sid of sids) if (this.#options.voters.has(sid)) count++;
+    return count * 2 > this.#options.voters.size;
+  }
+
+  // ---- discovery -------------------------------------------------------------------------------
+
+  #tryFixEpoch(): void {
+    if (this.#newEpoch !== null || !this.#isQuorum(this.#epochVotes.keys())) return;
+    let max = -1n;
+    for (const epoch of this.#epochVotes.values()) if (epoch > max) max = epoch;
+    this.#newEpoch = max + 1n;
+    this.#effects.push({ kind: 'persistAcceptedEpoch', epoch: this.#newEpoch });
+    this.#lastProposed = zxidOf(this.#newEpoch, 0n);
+    for (const learner of this.#learners.values()) {
+      if (learner.phase === 'awaitingEpoch') this.#sendLeaderInfo(learner);
+    }
+    this.#epochAcks.add(this.#options.myId);
+    this.#tryEpochQuorum();
+  }
+
+  #sendLeaderInfo(learner: Learner): void {
+    assert(this.#newEpoch !== null, 'the epoch is fixed before LEADERINFO');
+    learner.phase = 'awaitingEpochAck';
+    this.#send(learner.sid, { kind: 'leaderInfo', newEpoch: this.#newEpoch, protocolVersion: LEARNER_PROTOCOL_VERSION });
+  }
+
+  /** A learner introduced itself (FOLLOWERINFO / OBSERVERINFO). */
+  #learnerInfo(nowMs: number, info: Extract<QuorumMessage, { kind: 'learnerInfo' }>): void {
+    const learner: Learner = {
+      sid: info.serverId,
+      observer: info.observer,
+      phase: 'awaitingEpoch',
+      acceptedEpoch: info.acceptedEpoch,
+      lastLoggedZxid: -1n,
+      lastHeardMs: nowMs,
+    };
+    this.#learners.set(info.serverId, learner);
+    if (this.#newEpoch === null) {
+      if (!info.observer && this.#options.voters.has(info.serverId)) this.#epochVotes.set(info.serverId, info.acceptedEpoch);
+      this.#tryFixEpoch();
+      return;
+    }
+    this.#sendLeaderInfo(learner);
+  }
+
+  #ackEpoch(learner: Learner, message: Extract<QuorumMessage, { kind: 'ackEpoch' }>): void {
+    if (learner.phase !== 'awaitingEpochAck') return;
+    learner.lastLoggedZxid = message.lastLoggedZxid;
+    const followerEpoch = message.currentEpoch;
+    // A follower with a newer history than ours must not be synced from us (Zab's discovery check).
+    if (
+      followerEpoch !== -1n &&
+      (followerEpoch > this.#ownCurrentEpoch || (followerEpoch === this.#ownCurrentEpoch && message.lastLoggedZxid > this.#startZxid))
+    ) {
+      this.#abandon(`follower ${learner.sid} is ahead of the leader (epoch ${followerEpoch}, zxid ${hex(message.lastLoggedZxid)})`);
+      return;
+    }
+    learner.phase = 'epochAcked';
+    if (!learner.observer) this.#epochAcks.add(learner.sid);
+    this.#tryEpochQuorum();
+    if (this.#phase !== 'discovery') this.#syncLearner(learner);
+  }
+
+  #tryEpochQuorum(): void {
+    if (this.#phase !== 'discovery' || this.#newEpoch === null || !this.#isQuorum(this.#epochAcks)) return;
+    this.#phase = 'synchronization';
+    this.#effects.push({ kind: 'persistCurrentEpoch', epoch: this.#newEpoch });
+    this.#newLeaderAcks.add(this.#options.myId);
+    for (const learner of this.#learners.values()) if (learner.phase === 'epochAcked') this.#syncLearner(learner);
+    this.#tryNewLeaderQuorum();
+  }
+
+  // ---- synchronization ---------------------------------------------------------------------------
+
+  /** 3.8's syncFollower: DIFF when the learner's last zxid is in our committed log, TRUNC when it is ahead, SNAP otherwise. */
+  #syncLearner(learner: Learner): void {
+    assert(this.#newEpoch !== null, 'syncing happens in a fixed epoch');
+    const peerLast = learner.lastLoggedZxid;
+    const lastProcessed = this.#lastCommitted;
+    const log = this.#committedLog;
+    const minLog = log.length === 0 ? lastProcessed : (log[0] as CommittedProposal).zxid;
+    const maxLog = log.length === 0 ? lastProcessed : (log[log.length - 1] as CommittedProposal).zxid;
+    const peerAtNewEpoch = (peerLast & 0xffffffffn) === 0n;
+    let sentUpTo: bigint;
+    if (peerLast === lastProcessed) {
+      this.#send(learner.sid, { kind: 'diff', zxid: peerLast });
+      sentUpTo = peerLast;
+    } else if (peerLast > maxLog && !peerAtNewEpoch) {
+      this.#send(learner.sid, { kind: 'trunc', zxid: maxLog });
+      sentUpTo = maxLog;
+    } else if (peerLast >= minLog && peerLast <= maxLog && log.length > 0) {
+      sentUpTo = this.#queueCommitted(learner, peerLast, maxLog);
+    } else {
+      this.#send(learner.sid, { kind: 'snap', zxid: lastProcessed });
+      this.#effects.push({ kind: 'sendSnapshot', to: learner.sid });
+      sentUpTo = lastProcessed;
+    }
+    // Proposals made since (committed or not) follow, as in Leader.startForwarding.
+    for (const [zxid, proposal] of [...this.#outstanding.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      if (zxid <= sentUpTo) continue;
+      if (!learner.observer) this.#send(learner.sid, { kind: 'proposal', zxid, txn: proposal.txn });
+    }
+    this.#send(learner.sid, { kind: 'newLeader', zxid: zxidOf(this.#newEpoch, 0n), config: this.#options.config });
+    learner.phase = 'awaitingNewLeaderAck';
+  }
+
+  /** DIFF (or TRUNC then DIFF) with the committed proposals after the learner's last zxid. */
+  #queueCommitted(learner: Learner, peerLast: bigint, maxLog: bigint): bigint {
+    let previous = -1n;
+    let opSent = false;
+    let queued = peerLast;
+    const peerAtNewEpoch = (peerLast & 0xffffffffn) === 0n;
+    for (const proposal of this.#committedLog) {
+      if (proposal.zxid < peerLast) {
+        previous = proposal.zxid;
+        continue;
+      }
+      if (!opSent) {
+        if (proposal.zxid === peerLast || peerAtNewEpoch) {
+          this.#send(learner.sid, { kind: 'diff', zxid: maxLog });
+          opSent = true;
+          if (proposal.zxid === peerLast) continue;
+        } else {
+          // The learner holds a txn we never committed: cut it back to the last one we share.
+          if (epochOf(proposal.zxid) !== epochOf(peerLast)) {
+            this.#send(learner.sid, { kind: 'snap', zxid: this.#lastCommitted });
+            this.#effects.push({ kind: 'sendSnapshot', to: learner.sid });
+            return this.#lastCommitted;
+          }
+          this.#send(learner.sid, { kind: 'trunc', zxid: previous });
+          opSent = true;
+        }
+      }
+      if (proposal.zxid <= queued) continue;
+      this.#send(learner.sid, { kind: 'proposal', zxid: proposal.zxid, txn: proposal.txn });
+      this.#send(learner.sid, { kind: 'commit', zxid: proposal.zxid });
+      queued = proposal.zxid;
+    }
+    if (!opSent) this.#send(learner.sid, { kind: 'diff', zxid: maxLog });
+    return queued;
+  }
+
+  #ackNewLeader(learner: Learner): void {
+    learner.phase = 'awaitingUpToDate';
+    if (!learner.observer) this.#newLeaderAcks.add(learner.sid);
+    this.#tryNewLeaderQuorum();
+    if (this.#phase === 'broadcast') this.#sendUpToDate(learner);
+  }
+
+  #tryNewLeaderQuorum(): void {
+    if (this.#phase !== 'synchronization' || !this.#isQuorum(this.#newLeaderAcks)) return;
+    assert(this.#newEpoch !== null, 'broadcast needs an epoch');
+    this.#phase = 'broadcast';
+    this.#effects.push({ kind: 'serving', epoch: this.#newEpoch });
+    for (const learner of this.#learners.values()) if (learner.phase === 'awaitingUpToDate') this.#sendUpToDate(learner);
+  }
+
+  #sendUpToDate(learner: Learner): void {
+    learner.phase = 'active';
+    this.#send(learner.sid, { kind: 'upToDate', zxid: -1n });
+  }
+
+  // ---- broadcast ---------------------------------------------------------------------------------
+
+  /** The zxid the next proposal must carry (the pipeline prepares the txn with it). */
+  nextZxid(): bigint {
+    assert(this.#phase === 'broadcast', 'proposals are made only in broadcast');
+    return this.#lastProposed + 1n;
+  }
+
+  propose(zxid: bigint, txn: Buffer): void {
+    assert(this.#phase === 'broadcast', 'proposals are made only in broadcast');
+    assert(zxid === this.#lastProposed + 1n, 'proposals carry consecutive zxids');
+    this.#lastProposed = zxid;
+    this.#outstanding.set(zxid, { txn, acks: new Set() });
+    for (const learner of this.#learners.values()) {
+      if (!learner.observer && (learner.phase === 'awaitingNewLeaderAck' || learner.phase === 'awaitingUpToDate' || learner.phase === 'active')) {
+        this.#send(learner.sid, { kind: 'proposal', zxid, txn });
+      }
+    }
+    this.#effects.push({ kind: 'append', zxid, txn });
+  }
+
+  /** The leader's own log is durable up to `zxid`: that counts as its ACK. */
+  logged(zxid: bigint): void {
+    if (zxid > this.#lastLogged) this.#lastLogged = zxid;
+    for (const [proposalZxid, proposal] of this.#outstanding) if (proposalZxid <= zxid) proposal.acks.add(this.#options.myId);
+    this.#tryCommit();
+  }
+
+  #ack(learner: Learner, zxid: bigint): void {
+    if (learner.observer) return;
+    if (this.#newEpoch !== null && zxid === zxidOf(this.#newEpoch, 0n)) return;
+    const proposal = this.#outstanding.get(zxid);
+    if (proposal === undefined) return;
+    proposal.acks.add(learner.sid);
+    this.#tryCommit();
+  }
+
+  /** Commits in zxid order: a proposal waits for every earlier one. */
+  #tryCommit(): void {
+    for (;;) {
+      // The first proposal of the epoch follows the last txn of the previous epoch.
+      const firstOfEpoch = this.#newEpoch === null ? null : zxidOf(this.#newEpoch, 1n);
+      const zxid = firstOfEpoch !== null && this.#lastCommitted < firstOfEpoch ? firstOfEpoch : this.#lastCommitted + 1n;
+      const entry = this.#outstanding.get(zxid);
+      if (entry === undefined || !this.#isQuorum(entry.acks)) return;
+      this.#outstanding.delete(zxid);
+      this.#lastCommitted = zxid;
+      this.#committedLog.push({ zxid, txn: entry.txn });
+      if (this.#committedLog.length > this.#options.committedLogSize) this.#committedLog.shift();
+      for (const learner of this.#learners.values()) {
+        if (learner.phase !== 'active' && learner.phase !== 'awaitingUpToDate' && learner.phase !== 'awaitingNewLeaderAck') continue;
+        this.#send(learner.sid, learner.observer ? { kind: 'inform', zxid, txn: entry.txn } : { kind: 'commit', zxid });
+      }
+      this.#effects.push({ kind: 'commit', zxid, txn: entry.txn });
+    }
+  }
+
+  // ---- inputs ------------------------------------------------------------------------------------
+
+  receive(nowMs: number, from: bigint, message: QuorumMessage): void {
+    if (this.#phase === 'abandoned') return;
+    if (message.kind === 'learnerInfo') {
+      if (message.serverId !== from) {
+        this.#effects.push({ kind: 'disconnect', to: from, reason: 'learner info names another server' });
+        return;
+      }
+      this.#learnerInfo(nowMs, message);
+      return;
+    }
+    const learner = this.#learners.get(from);
+    if (learner === undefined) {
+      this.#effects.push({ kind: 'disconnect', to: from, reason: `${message.kind} before FOLLOWERINFO` });
+      return;
+    }
+    learner.lastHeardMs = nowMs;
+    switch (message.kind) {
+      case 'ackEpoch':
+        this.#ackEpoch(learner, message);
+        return;
+      case 'ack':
+        if (learner.phase === 'awaitingNewLeaderAck' && this.#newEpoch !== null && message.zxid === zxidOf(this.#newEpoch, 0n)) {
+          this.#ackNewLeader(learner);
+          return;
+        }
+        this.#ack(learner, message.zxid);
+        return;
+      case 'ping':
+        if (message.touches.length > 0) this.#effects.push({ kind: 'sessionTouches', from, touches: message.touches });
+        return;
+      default:
+        return;
+    }
+  }
+
+  learnerDisconnected(sid: bigint): void {
+    this.#learners.delete(sid);
+  }
+
+  /** Every tick: pings, and the liveness checks of initLimit (before broadcast) and syncLimit (after). */
+  tick(nowMs: number): void {
+    if (this.#phase === 'abandoned') return;
+    if (this.#phase !== 'broadcast') {
+      if (nowMs > this.#phaseDeadlineMs) {
+        this.#abandon(`no quorum of followers within initLimit (${this.#phase}: epoch votes ${this.#epochVotes.size}, epoch acks ${this.#epochAcks.size}, NEWLEADER acks ${this.#newLeaderAcks.size})`);
+      }
+      return;
+    }
+    if (nowMs - this.#lastPingMs >= this.#options.tickTimeMs / 2) {
+      this.#lastPingMs = nowMs;
+      for (const learner of this.#learners.values()) {
+        if (learner.phase === 'active') this.#send(learner.sid, { kind: 'ping', zxid: this.#lastProposed, touches: [] });
+      }
+    }
+    const syncLimitMs = this.#options.syncLimitTicks * this.#options.tickTimeMs;
+    const synced = [this.#options.myId];
+    for (const learner of this.#learners.values()) {
+      if (!learner.observer && learner.phase === 'active' && nowMs - learner.lastHeardMs <= syncLimitMs) synced.push(learner.sid);
+      else if (learner.phase === 'active' && nowMs - learner.lastHeardMs > syncLimitMs) {
+        this.#effects.push({ kind: 'disconnect', to: learner.sid, reason: `no answer within syncLimit (${syncLimitMs} ms)` });
+        this.#learners.delete(learner.sid);
+      }
+    }
+    if (!this.#isQuorum(synced)) this.#abandon(`not sufficient followers synced, only synced with sids: [${synced.join(', ')}]`);
+  }
+}

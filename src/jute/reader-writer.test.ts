@@ -309,10 +309,15 @@ describe('JuteReader', () => {
     expectDecodeError(() => r.readInt(), /offset 4/);
   });
 
-  it('rejects negative lengths other than -1', () => {
+  it('rejects negative string and buffer lengths other than -1', () => {
     expectDecodeError(() => readerOf('fffffffe').readUstring(), /negative ustring length -2/);
     expectDecodeError(() => readerOf('80000000').readBuffer(), /negative buffer length/);
-    expectDecodeError(() => readerOf('fffffffe').readVector(readIntElement), /negative vector count/);
+  });
+
+  it('reads a vector count below -1 as an empty vector, as Java does', () => {
+    const r = readerOf('fffffffe 00000007');
+    expect(r.readVector(readIntElement)).toEqual([]);
+    expect(r.readInt()).toBe(7);
   });
 
   it('enforces maxBufferBytes (+ slack) before allocating', () => {

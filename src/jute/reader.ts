@@ -162,7 +162,9 @@ export class JuteReader {
       return null;
     }
     if (count < 0) {
-      throw new JuteDecodeError(`negative vector count ${count}`, at);
+      // Java's BinaryInputArchive reads any other negative count as an empty vector; so do we, or
+      // the same request would get a different answer from us than from ZooKeeper.
+      return [];
     }
     const unit = minItemBytes > 1 ? minItemBytes : 1;
     if (count * unit > this.end - this.pos) {

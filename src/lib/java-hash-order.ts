@@ -45,3 +45,15 @@ export function javaHashSetOrder(members: Iterable<string>, capacity: number): s
   keyed.sort((a, b) => a.bucket - b.bucket || a.sequence - b.sequence);
   return keyed.map((k) => k.value);
 }
+
+/** HashMap.tableSizeFor: the smallest power of two at least `wanted` (at least 1). */
+export function tableSizeFor(wanted: number): number {
+  let size = 1;
+  while (size < wanted) size *= 2;
+  return size;
+}
+
+/** The capacity of `new HashSet<>(other)` or `other.clone()` holding `size` elements. */
+export function copiedCapacity(size: number): number {
+  return tableSizeFor(Math.trunc(size / 0.75 + 1));
+}

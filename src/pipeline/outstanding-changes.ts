@@ -4,7 +4,13 @@
 // the old version and sequence number.
 
 import type { ACL } from '../jute/index.js';
-import type { DataTree, ZnodeStat } from '../tree/data-tree.js';
+import type { Znode, ZnodeStat } from '../tree/data-tree.js';
+
+/** The part of the tree the speculative view reads. */
+export interface TreeView {
+  getNode(path: string): Znode | undefined;
+  aclOf(node: Znode): readonly ACL[];
+}
 
 export interface ChangeRecord {
   readonly zxid: bigint;
@@ -28,9 +34,9 @@ export class OutstandingChanges {
   readonly #queue: ChangeRecord[] = [];
   #head = 0;
   readonly #byPath = new Map<string, ChangeRecord>();
-  readonly #tree: DataTree;
+  readonly #tree: TreeView;
 
-  constructor(tree: DataTree) {
+  constructor(tree: TreeView) {
     this.#tree = tree;
   }
 

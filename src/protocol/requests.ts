@@ -107,6 +107,8 @@ export type DecodedRequest =
   | { readonly class: 'read'; readonly request: ReadRequest }
   | { readonly class: 'connection'; readonly request: ConnectionRequest }
   | { readonly class: 'malformedWrite' }
+  /** An auth or sasl packet that does not decode: 3.8 drops the connection without a reply. */
+  | { readonly class: 'malformedConnection' }
   | { readonly class: 'malformedRead' }
   /** A multiRead whose ops are all writes: 3.8 answers MarshallingError with an empty multi body. */
   | { readonly class: 'multiReadOfWrites' }
@@ -303,7 +305,7 @@ export function decodeRequest(type: number, body: Uint8Array, maxBufferBytes: nu
         ? { class: 'connection', request: { kind: 'auth', record: readAuthPacket(reader) } }
         : { class: 'connection', request: { kind: 'sasl', record: readGetSASLRequest(reader) } };
     } catch {
-      return { class: 'malformedRead' };
+      return { class: 'malformedConnection' };
     }
   }
   if (isWriteType(type)) {

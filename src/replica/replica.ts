@@ -69,6 +69,26 @@ export interface ReplicaOptions {
 
 type HandshakeState = 'awaitingConnect' | 'awaitingSession' | 'open' | 'closed';
 
+/** A client write as a follower forwards it to the leader (a REQUEST packet). */
+export interface ForwardedRequest {
+  readonly sessionId: bigint;
+  readonly cxid: number;
+  readonly type: number;
+  readonly body: Buffer;
+  readonly authIds: readonly Id[];
+}
+
+/**
+ * How this server orders writes: alone (standalone: prepare, log, apply), as the leader of an
+ * ensemble (prepare, then the quorum commits), as a follower (forward to the leader, apply what it
+ * commits), or not at all while no leader is established (clients are turned away).
+ */
+export type ReplicaMode =
+  | { readonly kind: 'standalone' }
+  | { readonly kind: 'notServing' }
+  | { readonly kind: 'leading'; readonly propose: (txn: Txn) => void }
+  | { readonly kind: 'following'; readonly forward: (request: ForwardedRequest) => void };
+
 /** Per-connection bookkeeping, also what `cons` and `stat` report. */
 export interface ConnectionState {
   readonly connection: ClientConnection;
@@ -96,6 +116,14 @@ export interface ConnectionState {
 }
 
 type PendingItem =
+  | {
+      readonly kind: 'forwarded';
+      readonly origin: ConnectionState;
+      readonly sessionId: bigint;
+      readonly cxid: number;
+      readonly requestType: number;
+      readonly receivedAtMs: number;
+    }
   | { readonly kind: 'write'; readonly txn: Txn; readonly origin: ConnectionState | null; readonly requestType: number; readonly receivedAtMs: number }
   | { readonly kind: 'read'; readonly origin: ConnectionState; readonly xid: number; readonly request: ReadRequest; readonly receivedAtMs: number }
   | { readonly kind: 'malformed'; readonly origin: ConnectionState; readonly xid: number; readonly err: number; readonly body: ReplyBody; readonly receivedAtMs: number };
@@ -141,7 +169,7 @@ const SHORT_OP_NAME: Partial<Record<number, string>> = {
 };
 
 export class Replica {
-  readonly tree: DataTree;
+  #tree: DataTree;
   readonly sessions: SessionTable;
   readonly watches: WatchTable;
   readonly #changes: OutstandingChanges;
@@ -164,6 +192,9 @@ export class Replica {
   #nextWatcherId = 1;
   #lastContainerCheckMs = 0;
   #writesRefusedReason: string | null = null;
+  #mode: ReplicaMode = { kind: 'standalone' };
+  /** Follower: sessions with client activity since the last PING (sent to the leader). */
+  readonly #touches = new Map<bigint, number>();
   readonly #onFatal: (reason: string) => void;
   readonly counters: ServerCounters = { packetsReceived: 0, packetsSent: 0, minLatencyMs: Number.MAX_SAFE_INTEGER, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0 };
 
@@ -178,14 +209,17 @@ export class Replica {
     this.#auth = ports.auth;
     this.#logger = ports.logger;
     this.#onFatal = ports.onFatal ?? ((reason) => this.#logger.fatal({ reason }, 'fatal storage error'));
-    this.tree = initial?.tree ?? new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
+    this.#tree = initial?.tree ?? new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
     this.sessions = new SessionTable({ tickTimeMs: options.tickTimeMs, firstSessionId: initialSessionId(options.serverId, this.#clock.monotonicMs()) });
     this.watches = new WatchTable({ deliver: (watcher, type, path) => this.#deliverEvent(watcher, type, path) });
-    this.tree.setListener(this.watches);
-    this.#changes = new OutstandingChanges(this.tree);
+    this.#tree.setListener(this.watches);
+    this.#changes = new OutstandingChanges({ getNode: (path) => this.#tree.getNode(path), aclOf: (node) => this.#tree.aclOf(node) });
     this.#aclPolicy = { providers: this.#auth.providers, skipAcl: options.skipAcl };
+    const self = this;
     this.#prepareEnv = {
-      tree: this.tree,
+      get tree() {
+        return self.#tree;
+      },
       changes: this.#changes,
       acl: this.#aclPolicy,
       extendedTypesEnabled: options.extendedTypesEnabled,
@@ -194,7 +228,9 @@ export class Replica {
       markSessionClosing: (id) => this.sessions.setClosing(id),
     };
     this.#readEnv = {
-      tree: this.tree,
+      get tree() {
+        return self.#tree;
+      },
       watches: this.watches,
       acl: this.#aclPolicy,
       events: { deliver: (watcher, type, path) => this.#deliverEvent(watcher, type, path) },
@@ -204,9 +240,59 @@ export class Replica {
     if (initial !== undefined) {
       const nowMs = this.#clock.monotonicMs();
       for (const [id, timeoutMs] of initial.sessions) this.sessions.add(id, timeoutMs, nowMs);
-      this.#lastPreparedZxid = this.tree.lastProcessedZxid;
-      this.#lastDurableZxid = this.tree.lastProcessedZxid;
+      this.#lastPreparedZxid = this.#tree.lastProcessedZxid;
+      this.#lastDurableZxid = this.#tree.lastProcessedZxid;
     }
+  }
+
+  get tree(): DataTree {
+    return this.#tree;
+  }
+
+  /**
+   * Replaces the whole state (a learner loading the leader's snapshot, or reloading from disk after
+   * a TRUNC). Only while not serving: no client sees the switch.
+   */
+  replaceState(tree: DataTree, sessions: ReadonlyMap<bigint, number>): void {
+    assert(this.#mode.kind === 'notServing', 'state is replaced only while not serving');
+    this.#tree.setListener(null);
+    this.#tree = tree;
+    this.#tree.setListener(this.watches);
+    const nowMs = this.#clock.monotonicMs();
+    for (const session of [...this.sessions.all()]) this.sessions.remove(session.id);
+    for (const [id, timeoutMs] of sessions) this.sessions.add(id, timeoutMs, nowMs);
+    this.#changes.clear();
+    this.#lastPreparedZxid = tree.lastProcessedZxid;
+    this.#lastDurableZxid = tree.lastProcessedZxid;
+  }
+
+  get mode(): ReplicaMode['kind'] {
+    return this.#mode.kind;
+  }
+
+  /**
+   * Switches how writes are ordered. Leaving a serving mode turns every client away (3.8 closes
+   * client connections when a server stops following or leading) and forgets pending requests.
+   */
+  setMode(mode: ReplicaMode, leaderFirstZxid?: bigint): void {
+    const serving = mode.kind !== 'notServing';
+    if (!serving || this.#mode.kind !== mode.kind) {
+      for (const state of [...this.#connections.values()]) this.#closeConnection(state);
+      this.#pending.length = 0;
+      this.#pendingHead = 0;
+      this.#changes.clear();
+      this.#touches.clear();
+    }
+    this.#mode = mode;
+    this.#lastDurableZxid = this.#tree.lastProcessedZxid;
+    this.#lastPreparedZxid = mode.kind === 'leading' && leaderFirstZxid !== undefined ? leaderFirstZxid : this.#tree.lastProcessedZxid;
+  }
+
+  /** Follower: the sessions touched since the last call, for the answer to the leader's PING. */
+  takeTouches(): [bigint, number][] {
+    const touches = [...this.#touches.entries()];
+    this.#touches.clear();
+    return touches;
   }
 
   /** Why writes are refused (the log could not be written), or null while they are accepted. */
@@ -216,13 +302,13 @@ export class Replica {
 
   /** The zxid of the last applied txn (what replies and `srvr` report). */
   get lastZxid(): bigint {
-    return this.tree.lastProcessedZxid;
+    return this.#tree.lastProcessedZxid;
   }
 
   /** Sets the zxid to continue from, after recovery from disk. */
   restoreLastZxid(zxid: bigint): void {
     assert(this.#pending.length === this.#pendingHead, 'restore happens before any request');
-    this.tree.lastProcessedZxid = zxid;
+    this.#tree.lastProcessedZxid = zxid;
     this.#lastPreparedZxid = zxid;
     this.#lastDurableZxid = zxid;
   }
@@ -317,6 +403,11 @@ export class Replica {
   }
 
   #handleConnect(state: ConnectionState, frame: Buffer): void {
+    if (this.#mode.kind === 'notServing') {
+      this.#logger.debug({ connection: state.connection.id }, 'not serving clients (no quorum); closing');
+      this.#closeConnection(state);
+      return;
+    }
     const reader = new JuteReader(frame, { maxBufferBytes: this.#options.maxBufferBytes });
     let request;
     try {
@@ -332,9 +423,9 @@ export class Replica {
     } else {
       state.oldClient = true;
     }
-    if (request.lastZxidSeen > this.tree.lastProcessedZxid) {
+    if (request.lastZxidSeen > this.#tree.lastProcessedZxid) {
       this.#logger.info(
-        { clientZxid: `0x${request.lastZxidSeen.toString(16)}`, serverZxid: `0x${this.tree.lastProcessedZxid.toString(16)}` },
+        { clientZxid: `0x${request.lastZxidSeen.toString(16)}`, serverZxid: `0x${this.#tree.lastProcessedZxid.toString(16)}` },
         'refusing session: client has seen a newer zxid; it must try another server',
       );
       this.#closeConnection(state);
@@ -358,6 +449,12 @@ export class Replica {
     const sessionId = this.sessions.allocateId();
     state.sessionId = sessionId;
     state.handshake = 'awaitingSession';
+    if (this.#mode.kind === 'following') {
+      const body = Buffer.alloc(4);
+      body.writeInt32BE(timeoutMs);
+      this.#forward(state, { sessionId, cxid: 0, type: OpCode.createSession, body, authIds: state.authIds }, this.#clock.monotonicMs());
+      return;
+    }
     // Like 3.8, the session is tracked from prepare on; the createSession txn makes it durable.
     this.sessions.add(sessionId, timeoutMs, this.#clock.monotonicMs());
     const txn = prepareCreateSession(this.#nextContext(sessionId, 0, state.authIds), timeoutMs);
@@ -424,6 +521,14 @@ export class Replica {
       default:
         break;
     }
+    if (this.#mode.kind === 'following') {
+      this.#touches.set(state.sessionId, state.sessionTimeoutMs);
+      if (decoded.class === 'write' || decoded.class === 'malformedWrite') {
+        state.outstanding++;
+        this.#forward(state, { sessionId: state.sessionId, cxid: header.xid, type: header.type, body: Buffer.from(body), authIds: state.authIds }, nowMs);
+        return;
+      }
+    }
     switch (decoded.class) {
       case 'connection':
         this.#handleConnectionRequest(state, header.xid, decoded.request);
@@ -451,6 +556,10 @@ export class Replica {
       case 'multiReadOfWrites':
         state.outstanding++;
         this.#submit({ kind: 'malformed', origin: state, xid: header.xid, err: ErrorCode.marshallingError, body: { kind: 'multi', results: [] }, receivedAtMs: nowMs });
+        return;
+      case 'malformedConnection':
+        this.#logger.info({ connection: state.connection.id }, 'malformed auth packet; closing');
+        this.#closeConnection(state);
         return;
       case 'unknown':
         this.#logger.warn({ type: header.type }, 'request of unknown type; closing');
@@ -495,10 +604,20 @@ export class Replica {
 
   // ---- the pipeline ----------------------------------------------------------------------------
 
+  #forward(origin: ConnectionState, request: ForwardedRequest, receivedAtMs: number): void {
+    assert(this.#mode.kind === 'following', 'only followers forward writes');
+    this.#pending.push({ kind: 'forwarded', origin, sessionId: request.sessionId, cxid: request.cxid, requestType: request.type, receivedAtMs });
+    this.#mode.forward(request);
+  }
+
   #submit(item: PendingItem): void {
     if (item.kind === 'write') {
-      this.#storage.append(item.txn);
       this.#pending.push(item);
+      if (this.#mode.kind === 'leading') {
+        this.#mode.propose(item.txn);
+        return;
+      }
+      this.#storage.append(item.txn);
       this.#scheduleFlush();
       return;
     }
@@ -553,6 +672,7 @@ export class Replica {
   }
 
   #refuseAfterFailure(item: PendingItem): void {
+    if (item.kind === 'forwarded') return;
     if (item.kind !== 'write') {
       this.#complete(item);
       return;
@@ -568,7 +688,98 @@ export class Replica {
       if (session !== undefined) session.closing = false;
     }
     if (item.origin !== null) {
-      this.#reply(item.origin, { xid: item.txn.header.cxid, zxid: this.tree.lastProcessedZxid, err: ErrorCode.notReadOnly, body: NO_BODY }, item.receivedAtMs, item.requestType);
+      this.#reply(item.origin, { xid: item.txn.header.cxid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.notReadOnly, body: NO_BODY }, item.receivedAtMs, item.requestType);
+    }
+  }
+
+  /** Leader: the quorum committed every proposal up to `zxid`. */
+  committedUpTo(zxid: bigint): void {
+    assert(this.#mode.kind === 'leading', 'only the leader commits its own proposals');
+    this.#durable(zxid);
+  }
+
+  /**
+   * Leader: a write a learner forwarded, prepared here like a local one (its reply goes back through
+   * the learner that owns the session, when the commit reaches it).
+   */
+  prepareForLearner(request: ForwardedRequest): void {
+    assert(this.#mode.kind === 'leading', 'only the leader prepares learner requests');
+    const nowMs = this.#clock.monotonicMs();
+    if (request.type === OpCode.createSession) {
+      const timeoutMs = request.body.length >= 4 ? request.body.readInt32BE(0) : this.#options.minSessionTimeoutMs;
+      this.sessions.add(request.sessionId, timeoutMs, nowMs);
+      const txn = prepareCreateSession(this.#nextContext(request.sessionId, request.cxid, request.authIds), timeoutMs);
+      this.#submit({ kind: 'write', txn, origin: null, requestType: OpCode.createSession, receivedAtMs: nowMs });
+      return;
+    }
+    this.sessions.touch(request.sessionId, nowMs);
+    const decoded = decodeRequest(request.type, request.body, this.#options.maxBufferBytes);
+    const ctx = this.#nextContext(request.sessionId, request.cxid, request.authIds);
+    const txn = decoded.class === 'write' ? prepareWrite(this.#prepareEnv, ctx, request.type, decoded.request) : prepareMalformed(ctx);
+    this.#submit({ kind: 'write', txn, origin: null, requestType: request.type, receivedAtMs: nowMs });
+  }
+
+  /** Leader: a learner reported client activity on these sessions. */
+  touchSessions(touches: readonly (readonly [bigint, number])[]): void {
+    const nowMs = this.#clock.monotonicMs();
+    for (const [id] of touches) this.sessions.touch(id, nowMs);
+  }
+
+  /** Follower: the leader committed this txn; apply it and answer the local client that sent it. */
+  applyCommitted(txn: Txn): void {
+    const result = this.#tree.applyTxn(txn);
+    this.#lastDurableZxid = txn.header.zxid;
+    this.#lastPreparedZxid = txn.header.zxid;
+    const nowMs = this.#clock.monotonicMs();
+    if (txn.body.kind === 'createSession') this.sessions.add(txn.header.clientId, txn.body.timeOutMs, nowMs);
+    const head = this.#firstWriteItem();
+    const matches =
+      head !== undefined && head.kind === 'forwarded' && head.sessionId === txn.header.clientId && head.cxid === txn.header.cxid;
+    if (txn.body.kind === 'closeSession') {
+      if (matches) this.#pendingHead = this.#pending.indexOf(head) + 1;
+      this.#sessionClosed(txn.header.clientId, matches ? head.origin : null, txn.header.cxid, matches ? head.receivedAtMs : nowMs);
+      this.#drainReads();
+      return;
+    }
+    if (!matches) return;
+    this.#drainReadsBefore(head);
+    this.#pendingHead++;
+    if (head.requestType === OpCode.createSession) {
+      if (head.origin.handshake === 'awaitingSession') this.#finishSession(head.origin);
+    } else {
+      const { err, body } = this.#replyFor(head.requestType, result);
+      this.#reply(head.origin, { xid: txn.header.cxid, zxid: txn.header.zxid, err, body }, head.receivedAtMs, head.requestType);
+    }
+    this.#drainReads();
+  }
+
+  #firstWriteItem(): PendingItem | undefined {
+    for (let i = this.#pendingHead; i < this.#pending.length; i++) {
+      const item = this.#pending[i];
+      if (item !== undefined && (item.kind === 'write' || item.kind === 'forwarded')) return item;
+    }
+    return undefined;
+  }
+
+  /** Completes the reads queued before `item` (they arrived before it and must be answered first). */
+  #drainReadsBefore(item: PendingItem): void {
+    while (this.#pendingHead < this.#pending.length && this.#pending[this.#pendingHead] !== item) {
+      const read = this.#pending[this.#pendingHead++];
+      if (read !== undefined) this.#complete(read);
+    }
+  }
+
+  /** Completes reads at the head of the queue, up to the next write still waiting for its commit. */
+  #drainReads(): void {
+    while (this.#pendingHead < this.#pending.length) {
+      const item = this.#pending[this.#pendingHead];
+      if (item === undefined || item.kind === 'write' || item.kind === 'forwarded') break;
+      this.#pendingHead++;
+      this.#complete(item);
+    }
+    if (this.#pendingHead === this.#pending.length) {
+      this.#pending.length = 0;
+      this.#pendingHead = 0;
     }
   }
 
@@ -590,6 +801,9 @@ export class Replica {
 
   #complete(item: PendingItem): void {
     switch (item.kind) {
+      case 'forwarded':
+        // Only reached when the connection is gone or the mode changed: nothing to answer.
+        return;
       case 'write':
         this.#applyAndReply(item.txn, item.origin, item.requestType, item.receivedAtMs);
         return;
@@ -597,13 +811,13 @@ export class Replica {
         this.#executeRead(item.origin, item.xid, item.request, item.receivedAtMs);
         return;
       case 'malformed':
-        this.#reply(item.origin, { xid: item.xid, zxid: this.tree.lastProcessedZxid, err: item.err, body: item.body }, item.receivedAtMs, -1);
+        this.#reply(item.origin, { xid: item.xid, zxid: this.#tree.lastProcessedZxid, err: item.err, body: item.body }, item.receivedAtMs, -1);
         return;
     }
   }
 
   #applyAndReply(txn: Txn, origin: ConnectionState | null, requestType: number, receivedAtMs: number): void {
-    const result = this.tree.applyTxn(txn);
+    const result = this.#tree.applyTxn(txn);
     this.#changes.applied(txn.header.zxid);
     if (txn.body.kind === 'createSession') {
       this.sessions.add(txn.header.clientId, txn.body.timeOutMs, this.#clock.monotonicMs());
@@ -631,7 +845,7 @@ export class Replica {
     const state = origin ?? this.#connectionBySession.get(sessionId) ?? null;
     if (state === null || state.sessionId !== sessionId) return;
     if (origin !== null) {
-      this.#reply(origin, { xid: cxid, zxid: this.tree.lastProcessedZxid, err: ErrorCode.ok, body: NO_BODY }, receivedAtMs, OpCode.closeSession);
+      this.#reply(origin, { xid: cxid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.ok, body: NO_BODY }, receivedAtMs, OpCode.closeSession);
     }
     this.#closeConnection(state);
   }
@@ -660,11 +874,11 @@ export class Replica {
   #executeRead(state: ConnectionState, xid: number, request: ReadRequest, receivedAtMs: number): void {
     if (state.handshake === 'closed') return;
     if (request.kind === 'ping') {
-      this.#reply(state, { xid: Xid.ping, zxid: this.tree.lastProcessedZxid, err: 0, body: NO_BODY }, receivedAtMs, OpCode.ping);
+      this.#reply(state, { xid: Xid.ping, zxid: this.#tree.lastProcessedZxid, err: 0, body: NO_BODY }, receivedAtMs, OpCode.ping);
       return;
     }
     const outcome = executeRead(this.#readEnv, { sessionId: state.sessionId, watcher: state.watcherId, authIds: state.authIds }, request);
-    this.#reply(state, { xid, zxid: this.tree.lastProcessedZxid, err: outcome.err, body: outcome.body }, receivedAtMs, readOpCode(request));
+    this.#reply(state, { xid, zxid: this.#tree.lastProcessedZxid, err: outcome.err, body: outcome.body }, receivedAtMs, readOpCode(request));
   }
 
   #reply(state: ConnectionState, reply: Reply, receivedAtMs: number, opCode: number): void {
@@ -717,6 +931,7 @@ export class Replica {
   /** Called every tick: expires sessions and reaps empty containers and expired TTL nodes. */
   tick(): void {
     const nowMs = this.#clock.monotonicMs();
+    if (this.#mode.kind !== 'standalone' && this.#mode.kind !== 'leading') return;
     for (const session of this.sessions.expired(nowMs)) {
       this.#logger.info({ sessionId: `0x${session.id.toString(16)}`, timeoutMs: session.timeoutMs }, 'session expired');
       this.sessions.setClosing(session.id);
@@ -733,12 +948,12 @@ export class Replica {
   #reapContainers(): void {
     const wallMs = BigInt(this.#clock.wallMs());
     const candidates: string[] = [];
-    for (const path of this.tree.containers()) {
-      const node = this.tree.getNode(path);
+    for (const path of this.#tree.containers()) {
+      const node = this.#tree.getNode(path);
       if (node !== undefined && (node.children === null || node.children.size === 0) && node.stat.cversion > 0) candidates.push(path);
     }
-    for (const path of this.tree.ttlNodes()) {
-      const node = this.tree.getNode(path);
+    for (const path of this.#tree.ttlNodes()) {
+      const node = this.#tree.getNode(path);
       if (node === undefined || (node.children !== null && node.children.size > 0)) continue;
       const ttlMs = node.stat.ephemeralOwner & 0xffffffffffn;
       if (ttlMs !== 0n && wallMs - node.stat.mtime > ttlMs) candidates.push(path);

@@ -56,11 +56,23 @@ export class FileTxnLog implements TxnStorage {
   }
 
   append(txn: Txn): void {
-    assert(txn.header.zxid > this.#lastAppendedZxid, 'txns are appended in increasing zxid order');
-    this.#lastAppendedZxid = txn.header.zxid;
-    const entry = encodeLogEntry(encodeTxn(txn));
-    this.#pending.push({ zxid: txn.header.zxid, entry });
+    this.appendEncoded(txn.header.zxid, encodeTxn(txn));
+  }
+
+  /** Appends a txn already serialized (a proposal received from the leader). */
+  appendEncoded(zxid: bigint, txnBytes: Buffer): void {
+    assert(zxid > this.#lastAppendedZxid, 'txns are appended in increasing zxid order');
+    this.#lastAppendedZxid = zxid;
+    const entry = encodeLogEntry(txnBytes);
+    this.#pending.push({ zxid, entry });
     this.#appendedBytes += entry.length;
+  }
+
+  /** After the files were cut back to `zxid` (a TRUNC from the leader): start a new file next time. */
+  async restartAfter(zxid: bigint): Promise<void> {
+    await this.#closeCurrent();
+    this.#pending = [];
+    this.#lastAppendedZxid = zxid;
   }
 
   /** Bytes appended since this log was opened (a running total, for size-based snapshot triggers). */

@@ -6,7 +6,7 @@
 
 import type { ACL, Stat } from '../jute/index.js';
 import { assert } from '../lib/assert.js';
-import { grownCapacity, javaHashSetOrder } from '../lib/java-hash-order.js';
+import { copiedCapacity, grownCapacity, javaHashSetOrder } from '../lib/java-hash-order.js';
 import {
   CONTAINER_EPHEMERAL_OWNER,
   ephemeralKind,
@@ -59,6 +59,8 @@ export interface ApplyResult {
 }
 
 export const ZOOKEEPER_PATH = '/zookeeper';
+const QUOTA_LIMITS_NODE = 'zookeeper_limits';
+const QUOTA_STATS_NODE = 'zookeeper_stats';
 export const QUOTA_PATH = '/zookeeper/quota';
 export const CONFIG_PATH = '/zookeeper/config';
 
@@ -88,6 +90,24 @@ class NodeExistsError {
   readonly code = ErrorCode.nodeExists;
 }
 
+function parseQuotaStats(data: Buffer | null): Map<string, number> {
+  const stats = new Map<string, number>();
+  if (data === null || data.length === 0) return stats;
+  for (const pair of data.toString('utf8').split(',')) {
+    const [key, value] = pair.split('=');
+    if (key === undefined) continue;
+    const parsed = value === undefined || value === '' ? -1 : Number.parseInt(value, 10);
+    stats.set(key, Number.isFinite(parsed) ? parsed : -1);
+  }
+  return stats;
+}
+
+function formatQuotaStats(stats: ReadonlyMap<string, number>): Buffer {
+  let text = `count=${stats.get('count') ?? -1},bytes=${stats.get('bytes') ?? -1}`;
+  for (const [key, value] of stats) if (key !== 'count' && key !== 'bytes') text += `,${key}=${value}`;
+  return Buffer.from(text, 'utf8');
+}
+
 export class DataTree {
   readonly #nodes = new Map<string, Znode>();
   readonly acls = new AclCache();
@@ -98,6 +118,8 @@ export class DataTree {
   #listener: TreeChangeListener | null = null;
   lastProcessedZxid = 0n;
   #approximateDataBytes = 0;
+  /** Paths with a quota (a zookeeper_limits node under /zookeeper/quota): 3.8's PathTrie. */
+  readonly #quotaPaths = new Set<string>();
 
   constructor(options: DataTreeOptions) {
     this.#options = options;
@@ -194,10 +216,12 @@ export class DataTree {
     return count;
   }
 
+  /** A session's ephemerals in the order 3.8 lists them (a clone of its HashSet, iterated). */
   ephemeralsOf(sessionId: bigint): string[] {
     const paths = this.#ephemerals.get(sessionId);
     if (paths === undefined) return [];
-    return javaHashSetOrder(paths, grownCapacity(16, paths.size));
+    const original = javaHashSetOrder(paths, grownCapacity(16, paths.size));
+    return javaHashSetOrder(original, copiedCapacity(paths.size));
   }
 
   sessionsWithEphemerals(): IterableIterator<[bigint, Set<string>]> {
@@ -356,6 +380,11 @@ export class DataTree {
     this.#nodes.set(path, node);
     this.#approximateDataBytes += path.length + (ownData === null ? 0 : ownData.length);
     this.#index(path, node);
+    if (parentPath.startsWith(QUOTA_PATH)) {
+      if (childName === QUOTA_LIMITS_NODE) this.#quotaPaths.add(parentPath.slice(QUOTA_PATH.length));
+      if (childName === QUOTA_STATS_NODE) this.#recountQuota(parentPath.slice(QUOTA_PATH.length));
+    }
+    this.#updateQuotaStat(path, ownData === null ? 0 : ownData.length, 1);
     this.#listener?.nodeCreated(path, parentPath);
     return this.statOf(node);
   }
@@ -397,6 +426,10 @@ export class DataTree {
       case 'void':
         break;
     }
+    if (parentPath.startsWith(ZOOKEEPER_PATH) && baseName(path) === QUOTA_LIMITS_NODE) {
+      this.#quotaPaths.delete(parentPath.slice(QUOTA_PATH.length));
+    }
+    this.#updateQuotaStat(path, node.data === null ? 0 : -node.data.length, -1);
     this.#listener?.nodeDeleted(path, parentPath);
   }
 
@@ -404,7 +437,9 @@ export class DataTree {
     const node = this.#nodes.get(path);
     if (node === undefined) throw new NoNodeError();
     const ownData = data === null ? null : Buffer.from(data);
-    this.#approximateDataBytes += (ownData === null ? 0 : ownData.length) - (node.data === null ? 0 : node.data.length);
+    const bytesDiff = (ownData === null ? 0 : ownData.length) - (node.data === null ? 0 : node.data.length);
+    this.#approximateDataBytes += bytesDiff;
+    this.#updateQuotaStat(path, bytesDiff, 0);
     node.data = ownData;
     node.stat.mtime = time;
     node.stat.mzxid = zxid;
@@ -421,6 +456,49 @@ export class DataTree {
     node.aclIndex = this.acls.acquire(acl);
     node.stat.aversion = version;
     return this.statOf(node);
+  }
+
+  /** The deepest quota path that is a prefix of `path` (by whole segments), as PathTrie finds it. */
+  #quotaPrefixOf(path: string): string | null {
+    if (this.#quotaPaths.size === 0) return null;
+    let best: string | null = null;
+    let prefix = '';
+    for (const segment of path.split('/').filter((p) => p !== '')) {
+      prefix += `/${segment}`;
+      if (this.#quotaPaths.has(prefix)) best = prefix;
+    }
+    return best === ZOOKEEPER_PATH ? null : best;
+  }
+
+  /** 3.8 keeps "count=N,bytes=M" in the quota's zookeeper_stats node, rewriting only its data. */
+  #updateQuotaStat(path: string, bytesDiff: number, countDiff: number): void {
+    const prefix = this.#quotaPrefixOf(path);
+    if (prefix === null) return;
+    const statNode = this.#nodes.get(`${QUOTA_PATH}${prefix}/${QUOTA_STATS_NODE}`);
+    if (statNode === undefined) return;
+    const stats = parseQuotaStats(statNode.data);
+    stats.set('count', (stats.get('count') ?? 0) + countDiff);
+    stats.set('bytes', (stats.get('bytes') ?? 0) + bytesDiff);
+    statNode.data = formatQuotaStats(stats);
+  }
+
+  /** When a quota's stats node appears, 3.8 counts the subtree it covers. */
+  #recountQuota(quotaPath: string): void {
+    const statNode = this.#nodes.get(`${QUOTA_PATH}${quotaPath}/${QUOTA_STATS_NODE}`);
+    if (statNode === undefined) return;
+    let count = 0;
+    let bytes = 0;
+    const stack = [quotaPath];
+    while (stack.length > 0) {
+      const current = stack.pop() as string;
+      const node = this.#nodes.get(current);
+      if (node === undefined) continue;
+      count++;
+      bytes += node.data === null ? 0 : node.data.length;
+      for (const child of node.children ?? []) stack.push(current === '/' ? `/${child}` : `${current}/${child}`);
+    }
+    const stats = new Map<string, number>([['count', count], ['bytes', bytes]]);
+    statNode.data = formatQuotaStats(stats);
   }
 
   /** Deletes the ephemerals of a session that no longer exists (recovery's dead-session cleanup). */
@@ -478,6 +556,15 @@ export class DataTree {
     }
     if (!this.#nodes.has('/')) return 'snapshot has no root node';
     this.acls.purgeUnused();
+    // 3.8's setupQuota: find every quota limit and count its subtree again.
+    this.#quotaPaths.clear();
+    for (const path of this.#nodes.keys()) {
+      if (path.startsWith(`${QUOTA_PATH}/`) && path.endsWith(`/${QUOTA_LIMITS_NODE}`)) {
+        const quotaPath = path.slice(QUOTA_PATH.length, -(QUOTA_LIMITS_NODE.length + 1));
+        this.#quotaPaths.add(quotaPath);
+        this.#recountQuota(quotaPath);
+      }
+    }
     return null;
   }
 

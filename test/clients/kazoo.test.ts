@@ -26,7 +26,7 @@ function isObject(v: unknown): v is { [key: string]: Json } {
 
 async function runScenario(name: 'java' | 'ours', server: RunningZooKeeper, script: string): Promise<ScenarioResult> {
   const run = await runClient(SYSTEM_PYTHON, ['-u', join(PYTHON_DIR, script), `127.0.0.1:${String(server.port)}`], {
-    timeoutMs: 90_000,
+    timeoutMs: 45_000, // below vitest's 60 s test timeout, so a hung script is killed and reported
     env: { PYTHONDONTWRITEBYTECODE: '1' },
   });
   const context = `${name}: ${script} (exit ${String(run.code)}${run.timedOut ? ', timed out' : ''})\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-4000)}`;

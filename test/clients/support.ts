@@ -76,7 +76,7 @@ export async function runClient(
       cwd: dir,
       logPath: join(dir, 'wrapper.log'),
       env: { ...process.env, TZ: 'UTC', ...options.env },
-      timeoutMs: options.timeoutMs ?? 60_000,
+      timeoutMs: options.timeoutMs ?? 45_000,
       ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     });
     const stdout = await readFile(out, 'utf8').catch(() => '');

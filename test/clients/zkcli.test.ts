@@ -73,13 +73,16 @@ function normaliseZkCli(stdout: string): Pick<ZkCliOutput, 'lines' | 'events' | 
     }
     lines.push(line);
   }
+  // zkCli prints the Closed event from its event thread while `quit` exits the JVM, so whether it
+  // appears at all is a race in the client (seen with Java's server too): not compared.
+  if (events[events.length - 1] === 'state:Closed type:None path:null') events.pop();
   return { lines, events, times };
 }
 
 async function zkCli(server: RunningZooKeeper, script: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<ZkCliOutput> {
   const run = await runClient(ZKCLI, ['-server', `127.0.0.1:${String(server.port)}`], {
     stdin: `${[...script, 'quit'].join('\n')}\n`,
-    timeoutMs: 60_000,
+    timeoutMs: 45_000,
     env,
     // zkCli 3.8 prints results of some commands ("Created /x") and all errors on stderr.
     mergeStderr: true,
@@ -89,7 +92,7 @@ async function zkCli(server: RunningZooKeeper, script: readonly string[], env: N
 
 /** One-shot mode: `zkCli.sh -server host:port cmd args...`. */
 async function zkCliCommand(server: RunningZooKeeper, args: readonly string[]): Promise<ZkCliOutput> {
-  const run = await runClient(ZKCLI, ['-server', `127.0.0.1:${String(server.port)}`, ...args], { timeoutMs: 60_000, mergeStderr: true });
+  const run = await runClient(ZKCLI, ['-server', `127.0.0.1:${String(server.port)}`, ...args], { timeoutMs: 45_000, mergeStderr: true });
   return { ...normaliseZkCli(run.stdout), exitCode: run.code, timedOut: run.timedOut, raw: run.stdout, stderr: run.stderr };
 }
 
@@ -194,7 +197,7 @@ describe('Java zkCli.sh 3.8 against our server, compared with Apache ZooKeeper 3
           'ephemeralOwner = S1',
         ]),
       );
-      expect(out.events, name).toEqual(['state:SyncConnected type:None path:null', 'state:Closed type:None path:null']);
+      expect(out.events, name).toEqual(['state:SyncConnected type:None path:null']);
     }
     expectSame(java, ours);
   });

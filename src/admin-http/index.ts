@@ -1,0 +1,4 @@
+export * from './admin-http-view.js';
+export * from './admin-server.js';
+export * from './commands.js';
+export * from './java-json.js';

@@ -1,0 +1,222 @@
+/**
+ * The typed list of every metric handle, registered on a registry the caller owns (never
+ * prom-client's global default registry), and the scrape-time gauges.
+ *
+ * Two ways values reach /metrics:
+ *   - pushed: the shell calls `metrics.fsyncTime.observe(ms)`, `metrics.connectionRequestCount.inc()`
+ *     where the thing happens (counters and summaries: they need every event);
+ *   - pulled: the gauges read a {@link MetricsSource} (the same snapshots the admin commands print)
+ *     when /metrics is scraped, once per scrape, so they never go stale and cost nothing between
+ *     scrapes. {@link bindGauges} connects the source; until then the gauges read 0.
+ *
+ * Names, types and help texts are 3.8's (see names.ts).
+ */
+
+import { Counter, Gauge, Summary, collectDefaultMetrics, type Registry } from 'prom-client';
+import {
+  summaryAverage,
+  summaryMax,
+  summaryMin,
+  type MntrExtraGaugeName,
+  type MntrMetrics,
+  type NamespaceQuota,
+  type ServerStatsSnapshot,
+} from '../admin/index.js';
+import {
+  ADVANCED_QUANTILES,
+  ADVANCED_SUMMARY_NAMES,
+  BASIC_QUANTILES,
+  BASIC_SUMMARY_NAMES,
+  COUNTER_NAMES,
+  COUNTER_SET_NAMES,
+  GAUGE_NAMES,
+  GAUGE_SET_NAMES,
+  SET_LABEL,
+  SUMMARY_AGE_BUCKETS,
+  SUMMARY_MAX_AGE_SECONDS,
+  SUMMARY_SET_NAMES,
+  type AdvancedSummaryHandle,
+  type BasicSummaryHandle,
+  type CounterHandle,
+  type CounterSetHandle,
+  type GaugeHandle,
+  type GaugeSetHandle,
+  type SummarySetHandle,
+} from './names.js';
+
+/** What the scrape-time gauges read. An AdminView (src/admin) is one. */
+export interface MetricsSource {
+  stats(): ServerStatsSnapshot;
+  mntrMetrics(): MntrMetrics;
+}
+
+export type SetLabel = typeof SET_LABEL;
+
+/** Handles the shell updates as things happen. */
+export type PushedMetrics = { readonly [K in CounterHandle]: Counter } & {
+  readonly [K in CounterSetHandle]: Counter<SetLabel>;
+} & { readonly [K in BasicSummaryHandle | AdvancedSummaryHandle]: Summary } & {
+  readonly [K in SummarySetHandle]: Summary<SetLabel>;
+};
+
+export interface ZkMetrics extends PushedMetrics {
+  readonly registry: Registry;
+  /** Read-only for callers: their values come from the bound {@link MetricsSource}. */
+  readonly gauges: { readonly [K in GaugeHandle]: Gauge };
+  readonly gaugeSets: { readonly [K in GaugeSetHandle]: Gauge<SetLabel> };
+  /** Set by {@link bindGauges}; null reads 0 (and no labelled quota gauges). */
+  readonly gaugeSource: { current: MetricsSource | null };
+}
+
+export interface CreateMetricsOptions {
+  /**
+   * metricsProvider.exportJvmInfo (3.8 default true): also export the runtime's own metrics.
+   * We are not a JVM, so these are prom-client's default metrics: `process_*` (the same names the
+   * Java client's process collector uses) and `nodejs_*` in place of `jvm_*`.
+   */
+  readonly runtimeMetrics?: boolean;
+}
+
+/** Builds one handle per entry of a name table. */
+function handles<K extends string, V>(names: Readonly<Record<K, string>>, make: (name: string, key: K) => V): Record<K, V> {
+  const entries = (Object.keys(names) as K[]).map((key): [K, V] => [key, make(names[key], key)]);
+  return Object.fromEntries(entries) as Record<K, V>;
+}
+
+/** Registers every metric of names.ts on `registry` and returns the typed handles. */
+export function createMetrics(registry: Registry, options: CreateMetricsOptions = {}): ZkMetrics {
+  const registers = [registry];
+  const gaugeSource: { current: MetricsSource | null } = { current: null };
+  const read = scrapeReader(gaugeSource);
+
+  // prom-client calls collect() right before it renders a gauge.
+  const gauges = handles(GAUGE_NAMES, (name, key) => {
+    const value = GAUGE_VALUES[key];
+    return new Gauge({
+      name,
+      help: name,
+      registers,
+      collect() {
+        const snapshot = read();
+        this.set(snapshot === null ? 0 : value(snapshot));
+      },
+    });
+  });
+  const gaugeSets = handles(GAUGE_SET_NAMES, (name, key) => {
+    const field = QUOTA_FIELDS[key];
+    return new Gauge({
+      name,
+      help: name,
+      labelNames: [SET_LABEL],
+      registers,
+      collect() {
+        this.reset();
+        for (const ns of read()?.mntr.namespaces ?? []) {
+          if (ns.quota !== undefined) this.set({ [SET_LABEL]: ns.namespace }, ns.quota[field]);
+        }
+      },
+    });
+  });
+
+  const summary = (percentiles: readonly number[]) => (name: string) =>
+    new Summary({ name, help: name, percentiles: [...percentiles], maxAgeSeconds: SUMMARY_MAX_AGE_SECONDS, ageBuckets: SUMMARY_AGE_BUCKETS, registers });
+  const summarySet = (name: string): Summary<SetLabel> =>
+    new Summary({
+      name,
+      help: name,
+      labelNames: [SET_LABEL],
+      percentiles: [...BASIC_QUANTILES],
+      maxAgeSeconds: SUMMARY_MAX_AGE_SECONDS,
+      ageBuckets: SUMMARY_AGE_BUCKETS,
+      registers,
+    });
+
+  if (options.runtimeMetrics === true) collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    gauges,
+    gaugeSets,
+    gaugeSource,
+    ...handles(COUNTER_NAMES, (name) => new Counter({ name, help: name, registers })),
+    ...handles(COUNTER_SET_NAMES, (name) => new Counter({ name, help: name, labelNames: [SET_LABEL], registers })),
+    ...handles(BASIC_SUMMARY_NAMES, summary(BASIC_QUANTILES)),
+    ...handles(ADVANCED_SUMMARY_NAMES, summary(ADVANCED_QUANTILES)),
+    ...handles(SUMMARY_SET_NAMES, summarySet),
+  };
+}
+
+/**
+ * Makes the gauges of `metrics` read `source` at scrape time. Returns a function that unbinds it
+ * (call it when the server stops, so a late scrape does not read a closed replica).
+ */
+export function bindGauges(metrics: ZkMetrics, source: MetricsSource): () => void {
+  metrics.gaugeSource.current = source;
+  return () => {
+    if (metrics.gaugeSource.current === source) metrics.gaugeSource.current = null;
+  };
+}
+
+interface ScrapeSnapshot {
+  readonly stats: ServerStatsSnapshot;
+  readonly mntr: MntrMetrics;
+}
+
+/**
+ * One snapshot of the source per scrape: Registry.metrics() runs every collect() synchronously,
+ * one after the other, before its first await, so a snapshot dropped at the next microtask is
+ * shared by all gauges of one scrape and never by two scrapes.
+ */
+function scrapeReader(slot: { readonly current: MetricsSource | null }): () => ScrapeSnapshot | null {
+  let cached: ScrapeSnapshot | null = null;
+  return () => {
+    const source = slot.current;
+    if (source === null) return null;
+    if (cached === null) {
+      cached = { stats: source.stats(), mntr: source.mntrMetrics() };
+      queueMicrotask(() => {
+        cached = null;
+      });
+    }
+    return cached;
+  };
+}
+
+/** The value mntr prints for a gauge the view may leave out (3.8's idle values). */
+function extraGauge(s: ScrapeSnapshot, name: MntrExtraGaugeName, idle: number): number {
+  return s.mntr.gauges?.[name] ?? idle;
+}
+
+const GAUGE_VALUES: { readonly [K in GaugeHandle]: (s: ScrapeSnapshot) => number } = {
+  avgLatency: (s) => summaryAverage(s.stats.requestLatency),
+  maxLatency: (s) => summaryMax(s.stats.requestLatency),
+  minLatency: (s) => summaryMin(s.stats.requestLatency),
+  packetsReceived: (s) => s.stats.packetsReceived,
+  packetsSent: (s) => s.stats.packetsSent,
+  numAliveConnections: (s) => s.stats.aliveConnections,
+  outstandingRequests: (s) => s.stats.outstandingRequests,
+  uptime: (s) => s.stats.uptimeMs,
+  znodeCount: (s) => s.stats.nodeCount,
+  watchCount: (s) => s.stats.watchCount,
+  ephemeralsCount: (s) => s.stats.ephemeralsCount,
+  approximateDataSize: (s) => s.stats.approximateDataSize,
+  globalSessions: (s) => s.stats.globalSessions,
+  localSessions: (s) => extraGauge(s, 'local_sessions', 0),
+  openFileDescriptorCount: (s) => s.stats.openFileDescriptors,
+  maxFileDescriptorCount: (s) => s.stats.maxFileDescriptors,
+  connectionDropProbability: (s) => extraGauge(s, 'connection_drop_probability', 0),
+  lastClientResponseSize: (s) => extraGauge(s, 'last_client_response_size', -1),
+  maxClientResponseSize: (s) => extraGauge(s, 'max_client_response_size', -1),
+  minClientResponseSize: (s) => extraGauge(s, 'min_client_response_size', -1),
+  outstandingTlsHandshake: (s) => extraGauge(s, 'outstanding_tls_handshake', 0),
+  authFailedCount: (s) => extraGauge(s, 'auth_failed_count', 0),
+  nonMtlsRemoteConnCount: (s) => extraGauge(s, 'non_mtls_remote_conn_count', 0),
+  nonMtlsLocalConnCount: (s) => extraGauge(s, 'non_mtls_local_conn_count', 0),
+};
+
+const QUOTA_FIELDS: { readonly [K in GaugeSetHandle]: keyof NamespaceQuota } = {
+  quotaCountLimit: 'countLimit',
+  quotaBytesLimit: 'bytesLimit',
+  quotaCountUsage: 'countUsage',
+  quotaBytesUsage: 'bytesUsage',
+};

@@ -1,0 +1,3 @@
+export * from './names.js';
+export * from './create-metrics.js';
+export * from './metrics-server.js';

@@ -13,6 +13,7 @@ import { DurableStorage } from './storage/durable-storage.js';
 import { recover } from './storage/recovery.js';
 import { writeSnapshot } from './storage/snapshotter.js';
 import { FileTxnLog } from './storage/txn-log.js';
+import { QuorumPeer } from './quorum/quorum-peer.js';
 import { createAuthentication } from './replica/authentication.js';
 import { createFourLetterWords } from './replica/admin-view.js';
 
@@ -20,6 +21,8 @@ export interface RunningServer {
   readonly host: string;
   readonly port: number;
   readonly replica: Replica;
+  /** The ensemble member, when the configuration has more than one server. */
+  readonly quorumPeer: QuorumPeer | null;
   stop(): Promise<void>;
 }
 
@@ -113,7 +116,39 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     { tree: recovered.tree, sessions: recovered.sessions },
   );
   replicaRef = replica;
-  const words: FourLetterWords = createFourLetterWords(config, replica, clock, startedAtMs);
+  let quorumPeer: QuorumPeer | null = null;
+  if (config.distributed) {
+    if (config.serverId === null) throw new Error(`${config.dataDir}/myid is missing: every member of an ensemble needs one`);
+    if (!(storage instanceof DurableStorage)) throw new Error('an ensemble member needs the durable txn log');
+    quorumPeer = new QuorumPeer(
+      {
+        myId: BigInt(config.serverId),
+        members: config.servers.map((server) => ({
+          id: BigInt(server.id),
+          host: server.host,
+          quorumPort: server.quorumPort,
+          electionPort: server.electionPort,
+          participant: server.role === 'participant',
+        })),
+        tickTimeMs: config.tickTimeMs,
+        initLimitTicks: config.initLimitTicks,
+        syncLimitTicks: config.syncLimitTicks,
+        listenHost: '0.0.0.0',
+        snapDirectory: directories.snapDirectory,
+        logDirectory: directories.logDirectory,
+        extendedTypesEnabled: config.extendedTypesEnabled,
+        forceSync: config.forceSync,
+        configText: config.servers.map((server) => `server.${server.id}=${server.spec}`).join('\n'),
+        maxPacketBytes: config.juteMaxBuffer + config.juteMaxBufferExtraSize,
+      },
+      { replica, storage, log: txnLog, clock, logger: logger.child({ component: 'quorum' }) },
+    );
+  }
+  const peer = quorumPeer;
+  const words: FourLetterWords = createFourLetterWords(config, replica, clock, startedAtMs, () => {
+    if (peer === null) return 'standalone';
+    return peer.state === 'leading' ? 'leader' : 'follower';
+  });
   const address = config.clientAddress;
   const clientServer = new ClientServer(
     {
@@ -128,6 +163,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     logger.child({ component: 'client-port' }),
   );
   const listening = await clientServer.listen();
+  if (quorumPeer !== null) await quorumPeer.start();
   const tickIntervalMs = Math.max(10, Math.min(config.tickTimeMs, 500));
   const ticker = setInterval(() => replica.tick(), tickIntervalMs);
   logger.info({ host: listening.host, port: listening.port, tickTimeMs: config.tickTimeMs }, 'serving clients');
@@ -135,8 +171,10 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     host: listening.host,
     port: listening.port,
     replica,
+    quorumPeer,
     stop: async () => {
       clearInterval(ticker);
+      await quorumPeer?.stop();
       replica.closeAllConnections();
       await clientServer.close();
       await snapshotInProgress;

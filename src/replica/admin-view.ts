@@ -18,6 +18,7 @@ import {
   type FourLetterWordWhitelist,
   type SessionExpiryBucket,
   type SessionPaths,
+  type ServerMode,
 } from '../admin/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { FourLetterWords } from '../net/client-server.js';
@@ -94,12 +95,16 @@ function connectionSnapshot(state: ConnectionState): ConnectionSnapshot {
   };
 }
 
+/** Which role the server has now (standalone, or its place in the ensemble). */
+export type ModeSource = () => ServerMode;
+
 function createAdminView(
   config: ServerConfig,
   replica: Replica,
   clock: Clock,
   startedAtMs: number,
   asking: { remoteAddress: string; remotePort: number },
+  modeOf: ModeSource,
 ): AdminView {
   const root = packageRoot();
   const { version, builtAtMs } = ourVersion(root);
@@ -123,8 +128,8 @@ function createAdminView(
   };
   return {
     serverVersion: formatServerVersion(ZOOKEEPER_PROTOCOL_VERSION, `zk-ts-${version}`, builtAtMs),
-    isRunning: () => true,
-    mode: () => 'standalone',
+    isRunning: () => replica.mode !== 'notServing',
+    mode: modeOf,
     stats: () => {
       const fds = openFileDescriptors();
       const c = replica.counters;
@@ -223,12 +228,18 @@ function createAdminView(
   };
 }
 
-export function createFourLetterWords(config: ServerConfig, replica: Replica, clock: Clock, startedAtMs: number): FourLetterWords {
+export function createFourLetterWords(
+  config: ServerConfig,
+  replica: Replica,
+  clock: Clock,
+  startedAtMs: number,
+  modeOf: ModeSource = () => 'standalone',
+): FourLetterWords {
   const whitelist: FourLetterWordWhitelist = new Set(config.fourLetterWords);
   return {
     recognise: (bytes) => isFourLetterWord(bytes),
     run: (word, asking, extraBytes) => {
-      const view = createAdminView(config, replica, clock, startedAtMs, asking);
+      const view = createAdminView(config, replica, clock, startedAtMs, asking, modeOf);
       const traceMask = word === 'stmk' ? parseTraceMask(extraBytes) : null;
       return runFourLetterWord(word, view, whitelist, traceMask);
     },

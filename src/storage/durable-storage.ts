@@ -5,7 +5,7 @@
 
 import type { Logger } from '../logging/logger.js';
 import type { TxnStorage } from '../replica/ports.js';
-import type { Txn } from '../txn/txn.js';
+import { encodeTxn, type Txn } from '../txn/txn.js';
 import type { FileTxnLog } from './txn-log.js';
 
 export interface SnapshotPolicyOptions {
@@ -46,8 +46,13 @@ export class DurableStorage implements TxnStorage {
   }
 
   append(txn: Txn): void {
+    this.appendEncoded(txn.header.zxid, encodeTxn(txn));
+  }
+
+  /** Appends a serialized txn (a proposal), under the same roll and snapshot policy. */
+  appendEncoded(zxid: bigint, txnBytes: Buffer): void {
     const before = this.#log.appendedBytes;
-    this.#log.append(txn);
+    this.#log.appendEncoded(zxid, txnBytes);
     this.#txnsSinceRoll++;
     this.#bytesSinceRoll += this.#log.appendedBytes - before;
     if (this.#shouldSnapshot()) {

@@ -218,7 +218,12 @@ export class QuorumPacketDecoder {
     this.#maxPacketBytes = maxPacketBytes;
   }
 
-  push(chunk: Buffer): QuorumPacket[] {
+  /**
+   * Returns the complete packets in `chunk` (with what was buffered). When `stopAfter` accepts a
+   * packet, decoding stops right after it: the bytes that follow are not packets (a SNAP packet is
+   * followed by a raw snapshot) and are left for `takeRemaining`.
+   */
+  push(chunk: Buffer, stopAfter?: (packet: QuorumPacket) => boolean): QuorumPacket[] {
     this.#buffered = this.#buffered.length === 0 ? chunk : Buffer.concat([this.#buffered, chunk]);
     const packets: QuorumPacket[] = [];
     let offset = 0;
@@ -229,9 +234,17 @@ export class QuorumPacketDecoder {
       const packet = readQuorumPacket(reader);
       packets.push({ ...packet, data: packet.data === null ? null : Buffer.from(packet.data) });
       offset += size;
+      if (stopAfter?.(packet) === true) break;
     }
     this.#buffered = offset === this.#buffered.length ? EMPTY : this.#buffered.subarray(offset);
     return packets;
+  }
+
+  /** The bytes buffered but not decoded (after a stop), handing them over to another reader. */
+  takeRemaining(): Buffer {
+    const rest = this.#buffered;
+    this.#buffered = EMPTY;
+    return rest;
   }
 
   /** Bytes of the complete record at `start`, or null when it is not all here yet. */

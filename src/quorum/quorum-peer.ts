@@ -1,0 +1,564 @@
+// The shell of one ensemble member: it runs leader election, then leads or follows, and goes back
+// to election whenever the role ends. The decisions are the pure cores' (FastLeaderElection,
+// LeaderCore, FollowerCore); this module owns the sockets, the files and the clock, and carries out
+// the cores' effects strictly in order (an epoch or snapshot write finishes before the packet that
+// depends on it is sent). Clients are served only while leading or following.
+
+import * as net from 'node:net';
+import type { Logger } from '../logging/logger.js';
+import type { Clock } from '../replica/ports.js';
+import type { Replica } from '../replica/replica.js';
+import type { DurableStorage } from '../storage/durable-storage.js';
+import { recover } from '../storage/recovery.js';
+import { writeSnapshot } from '../storage/snapshotter.js';
+import type { FileTxnLog } from '../storage/txn-log.js';
+import { truncateAfter } from '../storage/truncate.js';
+import { DataTree } from '../tree/data-tree.js';
+import { decodeTxn, encodeTxn } from '../txn/txn.js';
+import { FastLeaderElection, type Decision, type ElectionOutput } from '../zab/election/fast-leader-election.js';
+import { decodeNotification, encodeNotification } from '../zab/election/notification.js';
+import { hex, zxidOf, type ZabEffect } from '../zab/effects.js';
+import { FollowerCore } from '../zab/follower.js';
+import { LeaderCore } from '../zab/leader.js';
+import { encodeQuorumMessage, fromPacket, PacketType, QuorumPacketDecoder, type QuorumMessage } from '../zab/messages.js';
+import { ElectionTransport } from './election-transport.js';
+import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, loadEpochs, writeEpoch } from './epoch-files.js';
+import { encodeWireSnapshot, WireSnapshotReader } from './wire-snapshot.js';
+
+export interface QuorumMember {
+  readonly id: bigint;
+  readonly host: string;
+  readonly quorumPort: number;
+  readonly electionPort: number;
+  readonly participant: boolean;
+}
+
+export interface QuorumPeerOptions {
+  readonly myId: bigint;
+  readonly members: readonly QuorumMember[];
+  readonly tickTimeMs: number;
+  readonly initLimitTicks: number;
+  readonly syncLimitTicks: number;
+  /** Address the quorum and election ports listen on (all interfaces by default). */
+  readonly listenHost: string;
+  readonly snapDirectory: string;
+  readonly logDirectory: string;
+  readonly extendedTypesEnabled: boolean;
+  readonly forceSync: boolean;
+  /** The config text sent in notifications and NEWLEADER (3.8 sends its dynamic config). */
+  readonly configText: string;
+  readonly maxPacketBytes: number;
+}
+
+type Role =
+  | { readonly kind: 'looking' }
+  | { readonly kind: 'leading'; readonly core: LeaderCore; readonly server: net.Server; readonly links: Map<bigint, net.Socket> }
+  | { readonly kind: 'following'; readonly core: FollowerCore; readonly socket: net.Socket; readonly leader: bigint };
+
+export class QuorumPeer {
+  readonly #options: QuorumPeerOptions;
+  readonly #replica: Replica;
+  readonly #storage: DurableStorage;
+  readonly #log: FileTxnLog;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #election: FastLeaderElection;
+  readonly #transport: ElectionTransport;
+  #role: Role = { kind: 'looking' };
+  #acceptedEpoch: bigint;
+  #currentEpoch: bigint;
+  #lastLoggedZxid: bigint;
+  #effectChain: Promise<void> = Promise.resolve();
+  #flushing = false;
+  #appendedZxid = -1n;
+  #roleGeneration = 0;
+  #stopped = false;
+  #ticker: NodeJS.Timeout | null = null;
+
+  constructor(options: QuorumPeerOptions, parts: { replica: Replica; storage: DurableStorage; log: FileTxnLog; clock: Clock; logger: Logger }) {
+    this.#options = options;
+    this.#replica = parts.replica;
+    this.#storage = parts.storage;
+    this.#log = parts.log;
+    this.#clock = parts.clock;
+    this.#logger = parts.logger;
+    this.#lastLoggedZxid = parts.replica.tree.lastProcessedZxid;
+    const epochs = loadEpochs(options.snapDirectory, this.#lastLoggedZxid);
+    this.#acceptedEpoch = epochs.acceptedEpoch;
+    this.#currentEpoch = epochs.currentEpoch;
+    const voters = new Set(options.members.filter((m) => m.participant).map((m) => m.id));
+    const me = options.members.find((m) => m.id === options.myId);
+    if (me === undefined) throw new Error(`myid ${options.myId} is not in the server list`);
+    this.#election = new FastLeaderElection({
+      myId: options.myId,
+      voters,
+      participant: me.participant,
+      finalizeWaitMs: 200,
+      minNotificationIntervalMs: 200,
+      maxNotificationIntervalMs: 60_000,
+      config: Buffer.from(options.configText, 'utf8'),
+    });
+    this.#transport = new ElectionTransport(
+      {
+        myId: options.myId,
+        listenHost: options.listenHost,
+        listenPort: me.electionPort,
+        announcedAddress: `${me.host}:${me.electionPort}`,
+        peers: options.members.map((m) => ({ sid: m.id, host: m.host, port: m.electionPort })),
+        connectTimeoutMs: 5000,
+        maxBackoffMs: 2000,
+        maxMessageBytes: 512 * 1024,
+      },
+      (from, body) => this.#onNotification(from, body),
+      parts.logger.child({ component: 'election' }),
+    );
+  }
+
+  get state(): 'looking' | 'leading' | 'following' {
+    return this.#role.kind;
+  }
+
+  /** Followers and pending syncs, for `mntr` and `stat` on the leader. */
+  leaderView(): { sid: bigint; observer: boolean; phase: string }[] | null {
+    return this.#role.kind === 'leading' ? this.#role.core.learners() : null;
+  }
+
+  async start(): Promise<void> {
+    await this.#transport.listen();
+    const tickMs = Math.max(20, Math.min(200, Math.floor(this.#options.tickTimeMs / 4)));
+    this.#ticker = setInterval(() => this.#tick(), tickMs);
+    this.#lookForLeader();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#ticker !== null) clearInterval(this.#ticker);
+    this.#endRole();
+    await this.#transport.close();
+    await this.#effectChain;
+  }
+
+  // ---- election ----------------------------------------------------------------------------------
+
+  #lookForLeader(): void {
+    if (this.#stopped) return;
+    this.#role = { kind: 'looking' };
+    this.#replica.setMode({ kind: 'notServing' });
+    this.#logger.info({ lastZxid: hex(this.#lastLoggedZxid), currentEpoch: this.#currentEpoch.toString() }, 'LOOKING');
+    this.#handleElection(this.#election.start(this.#clock.monotonicMs(), this.#lastLoggedZxid, this.#currentEpoch));
+  }
+
+  #onNotification(from: bigint, body: Buffer): void {
+    let notification;
+    try {
+      notification = decodeNotification(body);
+    } catch (error) {
+      this.#logger.warn({ peer: from.toString(), reason: (error as Error).message }, 'bad notification');
+      return;
+    }
+    this.#handleElection(this.#election.receive(this.#clock.monotonicMs(), from, notification));
+  }
+
+  #handleElection(output: ElectionOutput): void {
+    for (const { to, notification } of output.send) this.#transport.send(to, encodeNotification(notification));
+    if (output.connectAll) this.#transport.connectAll();
+    if (output.decision !== null && this.#role.kind === 'looking') this.#onDecision(output.decision);
+  }
+
+  #onDecision(decision: Decision): void {
+    this.#logger.info({ leader: decision.leader.toString(), role: decision.role, electionEpoch: decision.electionEpoch.toString() }, 'election decided');
+    this.#roleGeneration++;
+    if (decision.role === 'leading') this.#lead();
+    else this.#follow(decision.leader);
+  }
+
+  #tick(): void {
+    const now = this.#clock.monotonicMs();
+    switch (this.#role.kind) {
+      case 'looking':
+        this.#handleElection(this.#election.tick(now));
+        return;
+      case 'leading':
+        this.#role.core.tick(now);
+        this.#run(this.#role.core.takeEffects());
+        return;
+      case 'following':
+        this.#role.core.tick(now);
+        this.#run(this.#role.core.takeEffects());
+        return;
+    }
+  }
+
+  #endRole(): void {
+    const role = this.#role;
+    this.#role = { kind: 'looking' };
+    this.#roleGeneration++;
+    if (role.kind === 'leading') {
+      for (const socket of role.links.values()) socket.destroy();
+      role.server.close();
+    } else if (role.kind === 'following') {
+      role.socket.destroy();
+    }
+  }
+
+  #abandon(reason: string): void {
+    this.#logger.warn({ role: this.#role.kind, reason }, 'leaving the role; back to leader election');
+    this.#endRole();
+    // Give the sockets a moment to close so peers see the change before we vote again.
+    setTimeout(() => this.#lookForLeader(), 100).unref();
+  }
+
+  // ---- leading -----------------------------------------------------------------------------------
+
+  #lead(): void {
+    const me = this.#options.members.find((m) => m.id === this.#options.myId);
+    if (me === undefined) return;
+    const core = new LeaderCore(
+      {
+        myId: this.#options.myId,
+        voters: new Set(this.#options.members.filter((m) => m.participant).map((m) => m.id)),
+        tickTimeMs: this.#options.tickTimeMs,
+        initLimitTicks: this.#options.initLimitTicks,
+        syncLimitTicks: this.#options.syncLimitTicks,
+        committedLogSize: 500,
+        config: Buffer.from(this.#options.configText, 'utf8'),
+      },
+      { nowMs: this.#clock.monotonicMs(), acceptedEpoch: this.#acceptedEpoch, currentEpoch: this.#currentEpoch, lastZxid: this.#lastLoggedZxid, committedLog: [] },
+    );
+    const links = new Map<bigint, net.Socket>();
+    const server = net.createServer((socket) => this.#acceptLearner(core, links, socket));
+    server.on('error', (error) => this.#abandon(`quorum port: ${error.message}`));
+    server.listen(me.quorumPort, this.#options.listenHost);
+    this.#role = { kind: 'leading', core, server, links };
+    this.#logger.info({ port: me.quorumPort }, 'LEADING');
+    this.#run(core.takeEffects());
+  }
+
+  #acceptLearner(core: LeaderCore, links: Map<bigint, net.Socket>, socket: net.Socket): void {
+    socket.setNoDelay(true);
+    const decoder = new QuorumPacketDecoder(this.#options.maxPacketBytes);
+    let sid: bigint | null = null;
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#role.kind !== 'leading' || this.#role.core !== core) {
+        socket.destroy();
+        return;
+      }
+      let packets;
+      try {
+        packets = decoder.push(chunk);
+      } catch (error) {
+        this.#logger.warn({ learner: sid?.toString(), reason: (error as Error).message }, 'bad packet from a learner');
+        socket.destroy();
+        return;
+      }
+      for (const packet of packets) {
+        let message: QuorumMessage;
+        try {
+          message = fromPacket(packet);
+        } catch (error) {
+          this.#logger.warn({ learner: sid?.toString(), reason: (error as Error).message }, 'bad packet from a learner');
+          socket.destroy();
+          return;
+        }
+        if (sid === null) {
+          if (message.kind !== 'learnerInfo') {
+            socket.destroy();
+            return;
+          }
+          sid = message.serverId;
+          links.get(sid)?.destroy();
+          links.set(sid, socket);
+          this.#logger.info({ learner: sid.toString(), observer: message.observer }, 'learner connected');
+        }
+        if (message.kind === 'request' && core.phase === 'broadcast') {
+          this.#replica.prepareForLearner({
+            sessionId: message.sessionId,
+            cxid: message.cxid,
+            type: message.opType,
+            body: message.body,
+            authIds: message.authInfo,
+          });
+        }
+        core.receive(this.#clock.monotonicMs(), sid, message);
+      }
+      this.#run(core.takeEffects());
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      if (sid !== null && links.get(sid) === socket) {
+        links.delete(sid);
+        core.learnerDisconnected(sid);
+        this.#logger.info({ learner: sid.toString() }, 'learner disconnected');
+      }
+    });
+  }
+
+  // ---- following ---------------------------------------------------------------------------------
+
+  #follow(leaderId: bigint): void {
+    const leader = this.#options.members.find((m) => m.id === leaderId);
+    if (leader === undefined) {
+      this.#abandon(`leader ${leaderId} is not in the server list`);
+      return;
+    }
+    const generation = this.#roleGeneration;
+    this.#connectToLeader(leader, 0, generation);
+  }
+
+  #connectToLeader(leader: QuorumMember, attempt: number, generation: number): void {
+    const socket = net.connect({ host: leader.host, port: leader.quorumPort });
+    socket.setNoDelay(true);
+    socket.once('error', (error) => {
+      socket.destroy();
+      if (generation !== this.#roleGeneration) return;
+      if (attempt >= 4) {
+        this.#abandon(`cannot connect to leader ${leader.id} at ${leader.host}:${leader.quorumPort}: ${error.message}`);
+        return;
+      }
+      setTimeout(() => {
+        if (generation === this.#roleGeneration) this.#connectToLeader(leader, attempt + 1, generation);
+      }, 1000).unref();
+    });
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      if (generation !== this.#roleGeneration) {
+        socket.destroy();
+        return;
+      }
+      const me = this.#options.members.find((m) => m.id === this.#options.myId);
+      const core = new FollowerCore(
+        {
+          myId: this.#options.myId,
+          leaderId: leader.id,
+          observer: me?.participant === false,
+          tickTimeMs: this.#options.tickTimeMs,
+          initLimitTicks: this.#options.initLimitTicks,
+          syncLimitTicks: this.#options.syncLimitTicks,
+          configVersion: 0n,
+        },
+        { nowMs: this.#clock.monotonicMs(), acceptedEpoch: this.#acceptedEpoch, currentEpoch: this.#currentEpoch, lastLoggedZxid: this.#lastLoggedZxid },
+      );
+      this.#role = { kind: 'following', core, socket, leader: leader.id };
+      this.#logger.info({ leader: leader.id.toString() }, 'FOLLOWING');
+      this.#readFromLeader(core, socket);
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => {
+        if (this.#role.kind === 'following' && this.#role.core === core) this.#abandon('connection to the leader closed');
+      });
+      this.#run(core.takeEffects());
+    });
+  }
+
+  #readFromLeader(core: FollowerCore, socket: net.Socket): void {
+    const decoder = new QuorumPacketDecoder(this.#options.maxPacketBytes);
+    let snapshot: { reader: WireSnapshotReader; zxid: bigint } | null = null;
+    const handle = (chunk: Buffer): void => {
+      if (snapshot !== null) {
+        const done = snapshot.reader.push(chunk);
+        if (done === null) return;
+        const zxid = snapshot.zxid;
+        snapshot = null;
+        this.#loadLeaderSnapshot(core, done.snapshot, zxid);
+        if (done.rest.length > 0) handle(done.rest);
+        return;
+      }
+      let packets;
+      try {
+        packets = decoder.push(chunk, (packet) => packet.type === PacketType.snap);
+      } catch (error) {
+        this.#abandon(`bad packet from the leader: ${(error as Error).message}`);
+        return;
+      }
+      for (const packet of packets) {
+        let message: QuorumMessage;
+        try {
+          message = fromPacket(packet);
+        } catch (error) {
+          this.#abandon(`bad packet from the leader: ${(error as Error).message}`);
+          return;
+        }
+        core.receive(this.#clock.monotonicMs(), message);
+        if (message.kind === 'snap') snapshot = { reader: new WireSnapshotReader(), zxid: message.zxid };
+      }
+      this.#run(core.takeEffects());
+      if (snapshot !== null) {
+        const rest = decoder.takeRemaining();
+        if (rest.length > 0) handle(rest);
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#role.kind !== 'following' || this.#role.core !== core) return;
+      try {
+        handle(chunk);
+      } catch (error) {
+        this.#abandon(`cannot read from the leader: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  #loadLeaderSnapshot(core: FollowerCore, snapshot: { sessions: [bigint, number][]; acls: [number, import('../jute/index.js').ACL[]][]; nodes: import('../tree/data-tree.js').SnapshotNodeInput[] }, zxid: bigint): void {
+    const tree = new DataTree({ extendedTypesEnabled: this.#options.extendedTypesEnabled });
+    const problem = tree.loadSnapshot(snapshot.acls, snapshot.nodes);
+    if (problem !== null) {
+      this.#abandon(`the leader's snapshot is malformed: ${problem}`);
+      return;
+    }
+    tree.lastProcessedZxid = zxid;
+    this.#replica.replaceState(tree, new Map(snapshot.sessions));
+    this.#lastLoggedZxid = zxid;
+    this.#logger.info({ zxid: hex(zxid), nodes: snapshot.nodes.length }, 'loaded the leader snapshot');
+    core.snapshotLoaded(zxid);
+    this.#run(core.takeEffects());
+  }
+
+  // ---- effects -----------------------------------------------------------------------------------
+
+  /** Queues effects; they run one after another, across batches, in the order they were produced. */
+  #run(effects: ZabEffect[]): void {
+    if (effects.length === 0) return;
+    const generation = this.#roleGeneration;
+    this.#effectChain = this.#effectChain
+      .then(async () => {
+        for (const effect of effects) {
+          if (generation !== this.#roleGeneration && effect.kind !== 'abandon') return;
+          await this.#execute(effect);
+        }
+      })
+      .catch((error: unknown) => {
+        this.#logger.error({ err: error }, 'effect failed');
+        this.#abandon(`effect failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
+  }
+
+  #write(to: bigint, message: QuorumMessage): void {
+    const role = this.#role;
+    const bytes = encodeQuorumMessage(message);
+    if (role.kind === 'leading') role.links.get(to)?.write(bytes);
+    else if (role.kind === 'following') role.socket.write(bytes);
+  }
+
+  async #execute(effect: ZabEffect): Promise<void> {
+    const role = this.#role;
+    switch (effect.kind) {
+      case 'send':
+        this.#write(effect.to, effect.message);
+        return;
+      case 'sendSnapshot': {
+        if (role.kind !== 'leading') return;
+        const socket = role.links.get(effect.to);
+        if (socket === undefined) return;
+        const sessions = [...this.#replica.sessions.all()].map((s) => [s.id, s.timeoutMs] as const);
+        for (const chunk of encodeWireSnapshot(this.#replica.tree, sessions)) socket.write(chunk);
+        return;
+      }
+      case 'persistAcceptedEpoch':
+        writeEpoch(this.#options.snapDirectory, ACCEPTED_EPOCH_FILE, effect.epoch);
+        this.#acceptedEpoch = effect.epoch;
+        return;
+      case 'persistCurrentEpoch':
+        writeEpoch(this.#options.snapDirectory, CURRENT_EPOCH_FILE, effect.epoch);
+        this.#currentEpoch = effect.epoch;
+        return;
+      case 'append':
+        this.#storage.appendEncoded(effect.zxid, effect.txn);
+        this.#appendedZxid = effect.zxid;
+        this.#scheduleFlush();
+        return;
+      case 'truncate':
+        await this.#truncate(effect.zxid);
+        return;
+      case 'commit':
+        if (role.kind === 'leading') this.#replica.committedUpTo(effect.zxid);
+        else this.#replica.applyCommitted(decodeTxn(effect.txn));
+        return;
+      case 'disconnect':
+        if (role.kind === 'leading') role.links.get(effect.to)?.destroy();
+        return;
+      case 'abandon':
+        this.#abandon(effect.reason);
+        return;
+      case 'serving':
+        this.#serve(effect.epoch);
+        return;
+      case 'sessionTouches':
+        this.#replica.touchSessions(effect.touches);
+        return;
+      case 'answerPing':
+        this.#write(0n, { kind: 'ping', zxid: effect.zxid, touches: this.#replica.takeTouches() });
+        return;
+      case 'snapshot': {
+        const sessions = [...this.#replica.sessions.all()].map((s) => [s.id, s.timeoutMs] as const);
+        await writeSnapshot(this.#replica.tree, sessions, { directory: this.#options.snapDirectory, fsync: this.#options.forceSync, nodesPerSlice: 5000 }, this.#logger);
+        return;
+      }
+      case 'fromLeader':
+        return;
+    }
+  }
+
+  #serve(epoch: bigint): void {
+    const role = this.#role;
+    if (role.kind === 'leading') {
+      const core = role.core;
+      this.#replica.setMode(
+        {
+          kind: 'leading',
+          propose: (txn) => {
+            core.propose(txn.header.zxid, encodeTxn(txn));
+            this.#run(core.takeEffects());
+          },
+        },
+        zxidOf(epoch, 0n),
+      );
+    } else if (role.kind === 'following') {
+      const core = role.core;
+      this.#replica.setMode({
+        kind: 'following',
+        forward: (request) => {
+          core.forward({ kind: 'request', sessionId: request.sessionId, cxid: request.cxid, opType: request.type, body: request.body, authInfo: [...request.authIds] });
+          this.#run(core.takeEffects());
+        },
+      });
+    }
+    this.#logger.info({ epoch: epoch.toString(), role: role.kind }, 'serving clients');
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    const target = this.#appendedZxid;
+    this.#storage.flush().then(
+      () => {
+        this.#flushing = false;
+        if (target > this.#lastLoggedZxid) this.#lastLoggedZxid = target;
+        const role = this.#role;
+        if (role.kind === 'leading') {
+          role.core.logged(target);
+          this.#run(role.core.takeEffects());
+        } else if (role.kind === 'following') {
+          role.core.logged(target);
+          this.#run(role.core.takeEffects());
+        }
+        if (this.#appendedZxid > target) this.#scheduleFlush();
+      },
+      (error: unknown) => {
+        this.#flushing = false;
+        this.#logger.fatal({ err: error }, 'cannot write the txn log');
+        this.#abandon('txn log write failed');
+      },
+    );
+  }
+
+  async #truncate(zxid: bigint): Promise<void> {
+    this.#logger.warn({ zxid: hex(zxid) }, 'TRUNC: dropping logged txns the leader never committed');
+    await this.#log.restartAfter(zxid);
+    await truncateAfter(this.#options.snapDirectory, this.#options.logDirectory, zxid, this.#logger);
+    const recovered = await recover(
+      { snapDirectory: this.#options.snapDirectory, logDirectory: this.#options.logDirectory, extendedTypesEnabled: this.#options.extendedTypesEnabled },
+      this.#logger,
+    );
+    this.#replica.replaceState(recovered.tree, recovered.sessions);
+    this.#lastLoggedZxid = recovered.lastZxid;
+    this.#appendedZxid = recovered.lastZxid;
+  }
+}

@@ -15,7 +15,10 @@ import { writeSnapshot } from './storage/snapshotter.js';
 import { FileTxnLog } from './storage/txn-log.js';
 import { QuorumPeer } from './quorum/quorum-peer.js';
 import { createAuthentication } from './replica/authentication.js';
-import { createFourLetterWords } from './replica/admin-view.js';
+import { createAdminHttpView, createAdminState, createFourLetterWords, type ModeSource } from './replica/admin-view.js';
+import { Registry } from 'prom-client';
+import { bindGauges, createMetrics, startMetricsServer, type RunningMetricsServer } from './metrics/index.js';
+import { startAdminServer, type RunningAdminServer } from './admin-http/index.js';
 
 export interface RunningServer {
   readonly host: string;
@@ -55,6 +58,11 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const clock = options.clock ?? systemClock;
   const authentication = options.authentication ?? createAuthentication(config, logger.child({ component: 'auth' }));
   const startedAtMs = clock.monotonicMs();
+  const adminState = createAdminState();
+  const registry = new Registry();
+  const metrics = createMetrics(registry, { runtimeMetrics: config.metrics.exportJvmInfo });
+  let metricsServer: RunningMetricsServer | null = null;
+  let adminServer: RunningAdminServer | null = null;
   const directories = await openDataDirectories(config.dataDir, config.dataLogDir, config.datadirAutocreate);
   const storageLogger = logger.child({ component: 'storage' });
   const recovered = await recover(
@@ -74,6 +82,10 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const startSnapshot = (): void => {
     if (snapshotInProgress !== null || replicaRef === null) return;
     snapshotInProgress = writeSnapshot(replicaRef.tree, sessionsForSnapshot(), snapshotOptions, storageLogger)
+      .then((result) => {
+        adminState.lastSnapshot = { zxid: result.zxid, modifiedAtMs: clock.wallMs() };
+        metrics.snapshotTime.observe(result.durationMs);
+      })
       .catch((error: unknown) => storageLogger.error({ err: error }, 'snapshot failed; the txn log still holds every txn'))
       .finally(() => {
         snapshotInProgress = null;
@@ -92,7 +104,9 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
       storageLogger,
     );
   // A clean snapshot at start, as 3.8 takes one after loading, so the next recovery is short.
-  await writeSnapshot(recovered.tree, [...recovered.sessions.entries()], snapshotOptions, storageLogger);
+  const firstSnapshot = await writeSnapshot(recovered.tree, [...recovered.sessions.entries()], snapshotOptions, storageLogger);
+  adminState.lastSnapshot = { zxid: firstSnapshot.zxid, modifiedAtMs: clock.wallMs() };
+  metrics.dbInitTime.observe(clock.monotonicMs() - startedAtMs);
   const replica = new Replica(
     {
       serverId: 1n,
@@ -145,10 +159,28 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     );
   }
   const peer = quorumPeer;
-  const words: FourLetterWords = createFourLetterWords(config, replica, clock, startedAtMs, () => {
+  const modeOf: ModeSource = () => {
     if (peer === null) return 'standalone';
     return peer.state === 'leading' ? 'leader' : 'follower';
-  });
+  };
+  const words: FourLetterWords = createFourLetterWords(config, replica, clock, startedAtMs, modeOf, adminState);
+  const adminView = createAdminHttpView(config, replica, clock, startedAtMs, modeOf, adminState);
+  const unbindGauges = bindGauges(metrics, adminView);
+  if (config.metrics.prometheus) {
+    metricsServer = await startMetricsServer({ host: config.metrics.httpHost, port: config.metrics.httpPort }, registry, logger.child({ component: 'metrics' }));
+  }
+  if (config.admin.enabled) {
+    try {
+      adminServer = await startAdminServer(
+        { address: config.admin.address, port: config.admin.port, commandUrl: config.admin.commandUrl, idleTimeoutMs: config.admin.idleTimeoutMs },
+        adminView,
+        logger.child({ component: 'admin-server' }),
+      );
+    } catch (error) {
+      await metricsServer?.close();
+      throw error;
+    }
+  }
   const address = config.clientAddress;
   const clientServer = new ClientServer(
     {
@@ -175,6 +207,9 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     stop: async () => {
       clearInterval(ticker);
       await quorumPeer?.stop();
+      unbindGauges();
+      await adminServer?.close();
+      await metricsServer?.close();
       replica.closeAllConnections();
       await clientServer.close();
       await snapshotInProgress;

@@ -134,9 +134,102 @@ function aclList(acls: readonly ACL[]): string {
   return `[${acls.map(aclRecord).join(', ')}]`;
 }
 
-/** TxnLogToolkit's checkNullToEmpty: the bytes as UTF-8 text, "" for null. */
+const REPLACEMENT = 0xfffd;
+const isContinuation = (b: number): boolean => (b & 0xc0) === 0x80;
+
+/**
+ * `new String(bytes, UTF_8)` as Java 17 decodes it. Valid UTF-8 decodes as anywhere; malformed
+ * input is replaced by U+FFFD in Java's own units, which differ from the WHATWG rule Node follows:
+ * an encoded surrogate (ED A0 80) is one replacement, not three, and a truncated sequence at the
+ * very end is one replacement for all of it.
+ */
+export function javaUtf8Decode(bytes: Uint8Array): string {
+  const units: number[] = [];
+  const length = bytes.length;
+  let i = 0;
+  while (i < length) {
+    const b1 = bytes[i++] as number;
+    if (b1 < 0x80) {
+      units.push(b1);
+    } else if (b1 >= 0xc2 && b1 <= 0xdf) {
+      if (i < length) {
+        const b2 = bytes[i] as number;
+        if (isContinuation(b2)) {
+          units.push(((b1 & 0x1f) << 6) | (b2 & 0x3f));
+          i++;
+        } else {
+          units.push(REPLACEMENT);
+        }
+        continue;
+      }
+      units.push(REPLACEMENT);
+      break;
+    } else if (b1 >= 0xe0 && b1 <= 0xef) {
+      if (i + 1 < length) {
+        const b2 = bytes[i] as number;
+        const b3 = bytes[i + 1] as number;
+        const overlong = b1 === 0xe0 && (b2 & 0xe0) === 0x80;
+        if (overlong || !isContinuation(b2) || !isContinuation(b3)) {
+          units.push(REPLACEMENT);
+          // The replacement covers the lead, or the lead and a valid second byte.
+          if (!overlong && isContinuation(b2)) i++;
+        } else {
+          const c = ((b1 & 0x0f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f);
+          units.push(c >= 0xd800 && c <= 0xdfff ? REPLACEMENT : c);
+          i += 2;
+        }
+        continue;
+      }
+      if (i < length) {
+        const b2 = bytes[i] as number;
+        if ((b1 === 0xe0 && (b2 & 0xe0) === 0x80) || !isContinuation(b2)) {
+          units.push(REPLACEMENT);
+          continue;
+        }
+      }
+      units.push(REPLACEMENT);
+      break;
+    } else if (b1 >= 0xf0 && b1 <= 0xf7) {
+      const badSecond = (b2: number): boolean =>
+        b1 > 0xf4 || (b1 === 0xf0 && (b2 < 0x90 || b2 > 0xbf)) || (b1 === 0xf4 && (b2 & 0xf0) !== 0x80) || !isContinuation(b2);
+      if (i + 2 < length) {
+        const b2 = bytes[i] as number;
+        const b3 = bytes[i + 1] as number;
+        const b4 = bytes[i + 2] as number;
+        const cp = ((b1 & 0x07) << 18) | ((b2 & 0x3f) << 12) | ((b3 & 0x3f) << 6) | (b4 & 0x3f);
+        if (!isContinuation(b2) || !isContinuation(b3) || !isContinuation(b4) || cp < 0x10000 || cp > 0x10ffff) {
+          units.push(REPLACEMENT);
+          if (!badSecond(b2)) i += isContinuation(b3) ? 2 : 1;
+        } else {
+          const v = cp - 0x10000;
+          units.push(0xd800 | (v >> 10), 0xdc00 | (v & 0x3ff));
+          i += 3;
+        }
+        continue;
+      }
+      if (b1 > 0xf4 || (i < length && badSecond(bytes[i] as number))) {
+        units.push(REPLACEMENT);
+        continue;
+      }
+      i++;
+      units.push(REPLACEMENT);
+      if (i < length && !isContinuation(bytes[i] as number)) continue;
+      break;
+    } else {
+      units.push(REPLACEMENT);
+    }
+  }
+  let out = '';
+  for (let start = 0; start < units.length; start += 8192) out += String.fromCharCode(...units.slice(start, start + 8192));
+  return out;
+}
+
+/** TxnLogToolkit's checkNullToEmpty: the bytes as Java decodes UTF-8, "" for null. */
 function text(bytes: Buffer | null): string {
-  return bytes === null ? '' : bytes.toString('utf8');
+  if (bytes === null) return '';
+  // Plain ASCII and well-formed UTF-8 decode the same everywhere; only malformed input needs Java's rules.
+  const fast = bytes.toString('utf8');
+  return fast.includes('\ufffd') ? javaUtf8Decode(bytes) : fast;
 }
 
 export class TxnFormatError extends Error {
@@ -288,7 +381,31 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
 
 type Parsed = { kind: 'help' } | { kind: 'usage'; message: string | null } | { kind: 'unsupported'; what: string } | { kind: 'dump'; file: string };
 
-export function parseLogDumpArgs(args: readonly string[]): Parsed {
+const SHORT_FLAGS = new Set(['-h', '-d', '-v', '-r', '-y', '-c', '-z']);
+
+/** commons-cli's token burst: "-dv" is "-d -v" (and "-z5" is "-z 5"). */
+function burst(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const arg of args) {
+    const letters = /^-([a-z]{2,}.*)$/u.exec(arg)?.[1];
+    if (letters === undefined) {
+      out.push(arg);
+      continue;
+    }
+    const zAt = letters.indexOf('z');
+    const flags = [...(zAt >= 0 ? letters.slice(0, zAt + 1) : letters)].map((letter) => `-${letter}`);
+    if (!flags.every((flag) => SHORT_FLAGS.has(flag))) {
+      out.push(arg);
+      continue;
+    }
+    out.push(...flags);
+    if (zAt >= 0 && zAt + 1 < letters.length) out.push(letters.slice(zAt + 1));
+  }
+  return out;
+}
+
+export function parseLogDumpArgs(rawArgs: readonly string[]): Parsed {
+  const args = burst(rawArgs);
   const files: string[] = [];
   let help = false;
   let unsupported: string | null = null;

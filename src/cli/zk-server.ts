@@ -64,5 +64,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   // Data directory, recovery and port errors end here with the reason, never with a stack dump.
   process.stderr.write(`zk-server failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  // 3.8 exits with 4 when its AdminServer cannot start (ExitCode.ERROR_STARTING_ADMIN_SERVER).
+  const code = typeof error === 'object' && error !== null && 'code' in error && error.code === 'ZKS_ADMIN_SERVER_START' ? 4 : 1;
+  process.exit(code);
 });

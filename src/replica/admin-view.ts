@@ -20,6 +20,7 @@ import {
   type SessionPaths,
   type ServerMode,
 } from '../admin/index.js';
+import type { AdminHttpView, LastSnapshotInfo } from '../admin-http/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { FourLetterWords } from '../net/client-server.js';
 import type { Clock } from './ports.js';
@@ -98,18 +99,30 @@ function connectionSnapshot(state: ConnectionState): ConnectionSnapshot {
 /** Which role the server has now (standalone, or its place in the ensemble). */
 export type ModeSource = () => ServerMode;
 
+/** Admin state shared by the four-letter words and the HTTP admin server. */
+export interface AdminState {
+  traceMask: bigint;
+  lastSnapshot: LastSnapshotInfo | null;
+}
+
+export function createAdminState(): AdminState {
+  return { traceMask: DEFAULT_TRACE_MASK, lastSnapshot: null };
+}
+
 function createAdminView(
   config: ServerConfig,
   replica: Replica,
   clock: Clock,
   startedAtMs: number,
-  asking: { remoteAddress: string; remotePort: number },
+  asking: { remoteAddress: string; remotePort: number } | null,
   modeOf: ModeSource,
+  state: AdminState,
 ): AdminView {
   const root = packageRoot();
   const { version, builtAtMs } = ourVersion(root);
-  let traceMask = DEFAULT_TRACE_MASK;
-  const askingConnection: ConnectionSnapshot = {
+  // A four-letter word arrives on a connection of its own, which 3.8 counts and lists; HTTP does not.
+  const extra = asking === null ? 0 : 1;
+  const askingConnection: ConnectionSnapshot | null = asking === null ? null : {
     remoteAddress: asking.remoteAddress,
     remotePort: asking.remotePort,
     interestOps: 0,
@@ -134,12 +147,12 @@ function createAdminView(
       const fds = openFileDescriptors();
       const c = replica.counters;
       return {
-        packetsReceived: c.packetsReceived + 1,
+        packetsReceived: c.packetsReceived + extra,
         packetsSent: c.packetsSent,
         requestLatency: { count: c.latencyCount, sum: c.totalLatencyMs, min: c.minLatencyMs, max: c.maxLatencyMs },
         outstandingRequests: replica.outstandingRequests,
         lastProcessedZxid: replica.lastZxid,
-        aliveConnections: [...replica.connections()].length + 1,
+        aliveConnections: [...replica.connections()].length + extra,
         nodeCount: replica.tree.nodeCount,
         approximateDataSize: replica.tree.approximateDataBytes,
         watchCount: replica.watches.totalWatches,
@@ -150,7 +163,10 @@ function createAdminView(
         maxFileDescriptors: fds.max,
       };
     },
-    connections: () => [...[...replica.connections()].map(connectionSnapshot), askingConnection],
+    connections: () => {
+      const list = [...replica.connections()].map(connectionSnapshot);
+      return askingConnection === null ? list : [...list, askingConnection];
+    },
     sessionExpiry: () => {
       const buckets = new Map<number, bigint[]>();
       for (const session of replica.sessions.all()) {
@@ -219,12 +235,29 @@ function createAdminView(
     }),
     mntrMetrics: () => ({}),
     digestLog: () => [],
-    traceMask: () => traceMask,
+    traceMask: () => state.traceMask,
     setTraceMask: (mask) => {
-      traceMask = mask;
+      state.traceMask = mask;
     },
     resetStats: () => replica.resetCounters(),
     resetConnectionStats: () => replica.resetConnectionCounters(),
+  };
+}
+
+/** The view the HTTP admin server (8080) reads: the same as the four-letter words, plus a few facts. */
+export function createAdminHttpView(
+  config: ServerConfig,
+  replica: Replica,
+  clock: Clock,
+  startedAtMs: number,
+  modeOf: ModeSource,
+  state: AdminState,
+): AdminHttpView {
+  return {
+    ...createAdminView(config, replica, clock, startedAtMs, null, modeOf, state),
+    initialConfig: () => config.initialConfig,
+    systemProperties: () => config.systemProperties,
+    lastSnapshot: () => state.lastSnapshot,
   };
 }
 
@@ -234,12 +267,13 @@ export function createFourLetterWords(
   clock: Clock,
   startedAtMs: number,
   modeOf: ModeSource = () => 'standalone',
+  state: AdminState = createAdminState(),
 ): FourLetterWords {
   const whitelist: FourLetterWordWhitelist = new Set(config.fourLetterWords);
   return {
     recognise: (bytes) => isFourLetterWord(bytes),
     run: (word, asking, extraBytes) => {
-      const view = createAdminView(config, replica, clock, startedAtMs, asking, modeOf);
+      const view = createAdminView(config, replica, clock, startedAtMs, asking, modeOf, state);
       const traceMask = word === 'stmk' ? parseTraceMask(extraBytes) : null;
       return runFourLetterWord(word, view, whitelist, traceMask);
     },

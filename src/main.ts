@@ -29,6 +29,21 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The configuration as 3.8's QuorumVerifier.toString writes it (sent in notifications and
+ * NEWLEADER): one `server.N=host:quorumPort:electionPort:role[;clientHost:clientPort]` line per
+ * member, then `version=<hex>`; a client address taken from clientPort is left out, as 3.8 does.
+ */
+function quorumConfigText(config: ServerConfig): string {
+  const lines = config.servers.map((server) => {
+    const client = server.clientAddress !== null && !server.clientAddressFromStatic
+      ? `;${server.clientAddress.host ?? '0.0.0.0'}:${server.clientAddress.port}`
+      : '';
+    return `server.${server.id}=${server.host}:${server.quorumPort}:${server.electionPort}:${server.role}${client}\n`;
+  });
+  return `${lines.join('')}version=${config.quorumConfigVersion.toString(16)}`;
+}
+
 export const systemClock: Clock = {
   wallMs: () => Date.now(),
   monotonicMs: () => Math.floor(performance.timeOrigin + performance.now()),
@@ -152,7 +167,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
         logDirectory: directories.logDirectory,
         extendedTypesEnabled: config.extendedTypesEnabled,
         forceSync: config.forceSync,
-        configText: config.servers.map((server) => `server.${server.id}=${server.spec}`).join('\n'),
+        configText: quorumConfigText(config),
         maxPacketBytes: config.juteMaxBuffer + config.juteMaxBufferExtraSize,
       },
       { replica, storage, log: txnLog, clock, logger: logger.child({ component: 'quorum' }) },

@@ -221,6 +221,8 @@ export class ZooKeeperClient {
   #negotiatedTimeoutMs = 0;
   #lastZxid = 0n;
   #seenRwServer = false;
+  /** The state of the last event queued (Java's EventThread.sessionState). */
+  #sessionState: KeeperState = 'Disconnected';
 
   #conn: Connection | null = null;
   #nextServer = 0;
@@ -525,7 +527,9 @@ export class ZooKeeperClient {
   // ---- internals --------------------------------------------------------------------------------
 
   async #close(): Promise<void> {
-    if (this.#conn?.handshaken === true) {
+    // As in Java, a connection being set up is finished to close the session properly; between
+    // attempts there is nothing to close on the server.
+    if (this.#conn !== null) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.#closeTimeoutMs);
         this.#submit(OpCode.closeSession, null, () => {
@@ -853,7 +857,7 @@ export class ZooKeeperClient {
     if (type === undefined || state === undefined) return;
     const path = this.#toClient(event.path);
     const targets = type === 'None' ? this.#allWatchers() : this.#watches.trigger(type, path);
-    this.#deliver({ type, state, path }, targets);
+    this.#queueEvent({ type, state, path }, targets);
   }
 
   #onClose(conn: Connection): void {
@@ -865,8 +869,8 @@ export class ZooKeeperClient {
     this.#authInflight = [];
     if (!this.isAlive() || this.#closing !== undefined) return;
     this.#state = 'CONNECTING';
-    this.#stateEvent('Disconnected');
-    if (!this.isAlive() || this.#closing !== undefined || this.#conn !== null) return;
+    // Delivered after the failed requests' callers have run, as Java's event thread usually does.
+    this.#stateEvent('Disconnected', true);
     this.#failedSinceConnected++;
     const roundDone = this.#failedSinceConnected % this.#servers.length === 0;
     const delay = Math.floor(Math.random() * this.#reconnectDelayMs) + (roundDone ? this.#reconnectDelayMs : 0);
@@ -922,8 +926,16 @@ export class ZooKeeperClient {
     return all;
   }
 
-  #stateEvent(state: KeeperState): void {
-    this.#deliver({ type: 'None', state, path: null }, this.#allWatchers());
+  #stateEvent(state: KeeperState, later = false): void {
+    this.#queueEvent({ type: 'None', state, path: null }, this.#allWatchers(), later);
+  }
+
+  /** Java's EventThread.queueEvent: a state event repeating the last event's state is dropped. */
+  #queueEvent(event: WatchedEvent, targets: ReadonlySet<WatcherRef>, later = false): void {
+    if (event.type === 'None' && event.state === this.#sessionState) return;
+    this.#sessionState = event.state;
+    if (later) setImmediate(() => this.#deliver(event, targets));
+    else this.#deliver(event, targets);
   }
 
   #deliver(event: WatchedEvent, targets: ReadonlySet<WatcherRef>): void {

@@ -270,6 +270,11 @@ export class QuorumPeer {
           links.set(sid, socket);
           this.#logger.info({ learner: sid.toString(), observer: message.observer }, 'learner connected');
         }
+        if (message.kind === 'revalidate') {
+          // A client moved to this learner: the session is valid if the leader still tracks it.
+          const valid = this.#replica.sessions.touch(message.sessionId, this.#clock.monotonicMs(), message.timeoutMs);
+          socket.write(encodeQuorumMessage({ kind: 'revalidateReply', sessionId: message.sessionId, valid }));
+        }
         if (message.kind === 'request' && core.phase === 'broadcast') {
           this.#replica.prepareForLearner({
             sessionId: message.sessionId,

@@ -8,9 +8,10 @@
 //   zxid is <= Z (it may hold the txns right after Z) and every log after it.
 // - Delete every file named log.* not kept whose zxid is below Z, and every snapshot.* below Z.
 //   The zxid is read from the name as 3.8 reads it: the part after the first dot, in hex, so
-//   log.1.fixed counts as log 1; a name whose part does not parse counts as zxid -1, so 3.8 (and
-//   this module) deletes log.old or snapshot.bad as soon as any valid snapshot exists. Files named
-//   otherwise (acceptedEpoch, currentEpoch, ...) are never touched.
+//   log.1.fixed counts as log 1 and snapshot.bad as snapshot 0xbad; a name whose part does not
+//   parse counts as zxid -1, so 3.8 (and this module) deletes log.old or snapshot.old as soon as
+//   any valid snapshot exists. Files named otherwise (acceptedEpoch, currentEpoch, ...) are never
+//   touched.
 //
 // planPurge is the pure decision over file names; purge applies it to the version-2 directories.
 

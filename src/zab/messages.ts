@@ -40,7 +40,10 @@ export type QuorumMessage =
   | { readonly kind: 'commit'; readonly zxid: bigint }
   /** Leader to learner: empty. Learner to leader: the sessions it saw activity on, with their timeouts. */
   | { readonly kind: 'ping'; readonly zxid: bigint; readonly touches: [bigint, number][] }
-  | { readonly kind: 'revalidate'; readonly sessionId: bigint; readonly timeoutMs: number; readonly valid: boolean | null }
+  /** Learner to leader: is this session (a client reconnecting to the learner) still valid? */
+  | { readonly kind: 'revalidate'; readonly sessionId: bigint; readonly timeoutMs: number }
+  /** Leader to learner: the answer (Java writes a long and a boolean, 9 bytes). */
+  | { readonly kind: 'revalidateReply'; readonly sessionId: bigint; readonly valid: boolean }
   | { readonly kind: 'sync'; readonly zxid: bigint; readonly body: Buffer }
   | { readonly kind: 'inform'; readonly zxid: bigint; readonly txn: Buffer }
   | { readonly kind: 'newLeader'; readonly zxid: bigint; readonly config: Buffer }
@@ -90,11 +93,10 @@ export function toPacket(message: QuorumMessage): QuorumPacket {
       });
       return { type: PacketType.ping, zxid: message.zxid, data, authinfo: [] };
     }
-    case 'revalidate': {
-      const parts = [long(message.sessionId), int(message.timeoutMs)];
-      if (message.valid !== null) parts.push(Buffer.from([message.valid ? 1 : 0]));
-      return { type: PacketType.revalidate, zxid: -1n, data: Buffer.concat(parts), authinfo: [] };
-    }
+    case 'revalidate':
+      return { type: PacketType.revalidate, zxid: -1n, data: Buffer.concat([long(message.sessionId), int(message.timeoutMs)]), authinfo: [] };
+    case 'revalidateReply':
+      return { type: PacketType.revalidate, zxid: -1n, data: Buffer.concat([long(message.sessionId), Buffer.from([message.valid ? 1 : 0])]), authinfo: [] };
     case 'sync':
       return { type: PacketType.sync, zxid: message.zxid, data: message.body, authinfo: [] };
     case 'inform':
@@ -169,8 +171,9 @@ export function fromPacket(packet: QuorumPacket): QuorumMessage {
       return { kind: 'ping', zxid: packet.zxid, touches };
     }
     case PacketType.revalidate:
+      if (data.length === 9) return { kind: 'revalidateReply', sessionId: data.readBigInt64BE(0), valid: data[8] !== 0 };
       need(12);
-      return { kind: 'revalidate', sessionId: data.readBigInt64BE(0), timeoutMs: data.readInt32BE(8), valid: data.length > 12 ? data[12] !== 0 : null };
+      return { kind: 'revalidate', sessionId: data.readBigInt64BE(0), timeoutMs: data.readInt32BE(8) };
     case PacketType.sync:
       return { kind: 'sync', zxid: packet.zxid, body: data };
     case PacketType.inform:

@@ -64,16 +64,14 @@ export function parseOptions(specs: readonly OptionSpec[], tokens: readonly stri
     const name = eq === -1 ? token.slice(1) : token.slice(1, eq);
     return byName.has(name) || (name.length > 0 && byName.has(name.charAt(0)));
   };
-  const isNegativeNumber = (token: string): boolean => token.length > 1 && token.startsWith('-') && Number.isFinite(Number(token.slice(1))) && token.slice(1).trim() !== '';
+  const isNegativeNumber = (token: string): boolean => /^-(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?)$/u.test(token);
   const isArgument = (token: string): boolean => !isShortOption(token) || isNegativeNumber(token);
   const checkRequiredArgs = (): void => {
     if (current !== undefined && current.hasArg && currentValues.length === 0) throw missingArgument(current.name);
   };
   const handleOption = (spec: OptionSpec): void => {
     checkRequiredArgs();
-    const list: string[] = [];
-    values.set(spec.name, [...(values.get(spec.name) ?? []), ...list]);
-    if (!values.has(spec.name)) values.set(spec.name, list);
+    if (!values.has(spec.name)) values.set(spec.name, []);
     current = spec.hasArg ? spec : undefined;
     currentValues = [];
   };
@@ -100,7 +98,7 @@ export function parseOptions(specs: readonly OptionSpec[], tokens: readonly stri
       addValue(stripQuotes(token));
     } else if (token.startsWith('--')) {
       // No command has long options: any "--x" is unknown.
-      handleUnknown(token.includes('=') ? token.slice(0, token.indexOf('=')) : token);
+      handleUnknown(token);
     } else if (token.startsWith('-') && token !== '-') {
       const t = token.slice(1);
       const eq = t.indexOf('=');
@@ -134,7 +132,7 @@ export function parseOptions(specs: readonly OptionSpec[], tokens: readonly stri
           handleOption(spec);
           addValue(t.slice(eq + 1));
         } else {
-          handleUnknown(name.length === 1 ? token : `-${name}`);
+          handleUnknown(token);
         }
       }
     } else {
@@ -150,12 +148,10 @@ export function parseOptions(specs: readonly OptionSpec[], tokens: readonly stri
   };
 }
 
-/** Commons CLI strips one pair of surrounding double quotes from an option value. */
+/** Commons CLI drops the double quotes around an option value that has no other double quote. */
 function stripQuotes(token: string): string {
-  let t = token;
-  if (t.startsWith('"')) t = t.slice(1);
-  if (t.endsWith('"')) t = t.slice(0, -1);
-  return t;
+  if (token.length > 1 && token.startsWith('"') && token.endsWith('"') && !token.slice(1, -1).includes('"')) return token.slice(1, -1);
+  return token;
 }
 
 /** A java.lang.NumberFormatException, which zkCli does not catch in most places. */

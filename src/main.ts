@@ -14,6 +14,7 @@ import { recover } from './storage/recovery.js';
 import { writeSnapshot } from './storage/snapshotter.js';
 import { FileTxnLog } from './storage/txn-log.js';
 import { QuorumPeer } from './quorum/quorum-peer.js';
+import { purge } from './storage/purge.js';
 import { createAuthentication } from './replica/authentication.js';
 import { createAdminHttpView, createAdminState, createFourLetterWords, type ModeSource } from './replica/admin-view.js';
 import { Registry } from 'prom-client';
@@ -211,6 +212,20 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   );
   const listening = await clientServer.listen();
   if (quorumPeer !== null) await quorumPeer.start();
+  // autopurge, as 3.8's DatadirCleanupManager: once at start, then every purgeInterval hours, keeping
+  // at least 3 snapshots (3.8 silently raises a smaller snapRetainCount to 3).
+  let purgeTimer: NodeJS.Timeout | null = null;
+  if (config.autopurge.purgeIntervalHours > 0) {
+    const retain = Math.max(3, config.autopurge.snapRetainCount);
+    const runPurge = (): void => {
+      purge(config.dataDir, config.dataLogDir, retain, storageLogger).catch((error: unknown) =>
+        storageLogger.error({ err: error }, 'autopurge failed'),
+      );
+    };
+    runPurge();
+    purgeTimer = setInterval(runPurge, config.autopurge.purgeIntervalHours * 3_600_000);
+    purgeTimer.unref();
+  }
   const tickIntervalMs = Math.max(10, Math.min(config.tickTimeMs, 500));
   const ticker = setInterval(() => replica.tick(), tickIntervalMs);
   logger.info({ host: listening.host, port: listening.port, tickTimeMs: config.tickTimeMs }, 'serving clients');
@@ -221,6 +236,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     quorumPeer,
     stop: async () => {
       clearInterval(ticker);
+      if (purgeTimer !== null) clearInterval(purgeTimer);
       await quorumPeer?.stop();
       unbindGauges();
       await adminServer?.close();

@@ -21,6 +21,7 @@ import { hex, zxidOf, type ZabEffect } from '../zab/effects.js';
 import { FollowerCore } from '../zab/follower.js';
 import { LeaderCore } from '../zab/leader.js';
 import { encodeQuorumMessage, fromPacket, PacketType, QuorumPacketDecoder, type QuorumMessage } from '../zab/messages.js';
+import { OpCode } from '../protocol/op-code.js';
 import { ElectionTransport } from './election-transport.js';
 import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, loadEpochs, writeEpoch } from './epoch-files.js';
 import { encodeWireSnapshot, WireSnapshotReader } from './wire-snapshot.js';
@@ -275,7 +276,9 @@ export class QuorumPeer {
           const valid = this.#replica.sessions.touch(message.sessionId, this.#clock.monotonicMs(), message.timeoutMs);
           socket.write(encodeQuorumMessage({ kind: 'revalidateReply', sessionId: message.sessionId, valid }));
         }
-        if (message.kind === 'request' && core.phase === 'broadcast') {
+        if (message.kind === 'request' && core.phase === 'broadcast' && message.opType === OpCode.sync) {
+          core.syncRequested(sid);
+        } else if (message.kind === 'request' && core.phase === 'broadcast') {
           this.#replica.prepareForLearner({
             sessionId: message.sessionId,
             cxid: message.cxid,
@@ -497,6 +500,7 @@ export class QuorumPeer {
         return;
       }
       case 'fromLeader':
+        if (effect.message.kind === 'sync') this.#replica.syncAnswered();
         return;
     }
   }

@@ -123,6 +123,8 @@ type PendingItem =
       readonly cxid: number;
       readonly requestType: number;
       readonly receivedAtMs: number;
+      /** For a forwarded sync: the path its reply echoes. */
+      readonly syncPath?: string;
     }
   | { readonly kind: 'write'; readonly txn: Txn; readonly origin: ConnectionState | null; readonly requestType: number; readonly receivedAtMs: number }
   | { readonly kind: 'read'; readonly origin: ConnectionState; readonly xid: number; readonly request: ReadRequest; readonly receivedAtMs: number }
@@ -523,9 +525,11 @@ export class Replica {
     }
     if (this.#mode.kind === 'following') {
       this.#touches.set(state.sessionId, state.sessionTimeoutMs);
-      if (decoded.class === 'write' || decoded.class === 'malformedWrite') {
+      const isSync = decoded.class === 'read' && decoded.request.kind === 'sync';
+      if (decoded.class === 'write' || decoded.class === 'malformedWrite' || isSync) {
         state.outstanding++;
-        this.#forward(state, { sessionId: state.sessionId, cxid: header.xid, type: header.type, body: Buffer.from(body), authIds: state.authIds }, nowMs);
+        const syncPath = decoded.class === 'read' && decoded.request.kind === 'sync' ? decoded.request.record.path : undefined;
+        this.#forward(state, { sessionId: state.sessionId, cxid: header.xid, type: header.type, body: Buffer.from(body), authIds: state.authIds }, nowMs, syncPath);
         return;
       }
     }
@@ -604,9 +608,17 @@ export class Replica {
 
   // ---- the pipeline ----------------------------------------------------------------------------
 
-  #forward(origin: ConnectionState, request: ForwardedRequest, receivedAtMs: number): void {
+  #forward(origin: ConnectionState, request: ForwardedRequest, receivedAtMs: number, syncPath?: string): void {
     assert(this.#mode.kind === 'following', 'only followers forward writes');
-    this.#pending.push({ kind: 'forwarded', origin, sessionId: request.sessionId, cxid: request.cxid, requestType: request.type, receivedAtMs });
+    this.#pending.push({
+      kind: 'forwarded',
+      origin,
+      sessionId: request.sessionId,
+      cxid: request.cxid,
+      requestType: request.type,
+      receivedAtMs,
+      ...(syncPath === undefined ? {} : { syncPath }),
+    });
     this.#mode.forward(request);
   }
 
@@ -713,6 +725,7 @@ export class Replica {
       return;
     }
     this.sessions.touch(request.sessionId, nowMs);
+    assert(request.type !== OpCode.sync, 'syncs from learners are answered by the leader core');
     const decoded = decodeRequest(request.type, request.body, this.#options.maxBufferBytes);
     const ctx = this.#nextContext(request.sessionId, request.cxid, request.authIds);
     const txn = decoded.class === 'write' ? prepareWrite(this.#prepareEnv, ctx, request.type, decoded.request) : prepareMalformed(ctx);
@@ -750,6 +763,23 @@ export class Replica {
       const { err, body } = this.#replyFor(head.requestType, result);
       this.#reply(head.origin, { xid: txn.header.cxid, zxid: txn.header.zxid, err, body }, head.receivedAtMs, head.requestType);
     }
+    this.#drainReads();
+  }
+
+  /**
+   * Follower: the leader answered the oldest forwarded sync (its SYNC packet comes after the commits
+   * of everything proposed before the sync), so the sync's reply reflects every earlier write.
+   */
+  syncAnswered(): void {
+    const head = this.#firstWriteItem();
+    if (head === undefined || head.kind !== 'forwarded' || head.requestType !== OpCode.sync) {
+      this.#logger.warn({}, 'SYNC from the leader with no sync waiting');
+      return;
+    }
+    this.#drainReadsBefore(head);
+    this.#pendingHead++;
+    const path = head.syncPath ?? '';
+    this.#reply(head.origin, { xid: head.cxid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.ok, body: { kind: 'sync', path } }, head.receivedAtMs, OpCode.sync);
     this.#drainReads();
   }
 

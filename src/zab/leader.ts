@@ -60,6 +60,8 @@ export class LeaderCore {
   readonly #learners = new Map<bigint, Learner>();
   readonly #outstanding = new Map<bigint, Proposal>();
   readonly #committedLog: CommittedProposal[];
+  /** Learners waiting for SYNC: answered once everything proposed before their sync is committed. */
+  #pendingSyncs: { zxid: bigint; sid: bigint }[] = [];
   #phase: LeaderPhase = 'discovery';
   #phaseDeadlineMs: number;
   readonly #epochVotes = new Map<bigint, bigint>();
@@ -344,6 +346,22 @@ export class LeaderCore {
         this.#send(learner.sid, learner.observer ? { kind: 'inform', zxid, txn: entry.txn } : { kind: 'commit', zxid });
       }
       this.#effects.push({ kind: 'commit', zxid, txn: entry.txn });
+      this.#answerSyncs();
+    }
+  }
+
+  /** A learner forwarded a client's sync (Leader.processSync). */
+  syncRequested(sid: bigint): void {
+    this.#pendingSyncs.push({ zxid: this.#lastProposed, sid });
+    this.#answerSyncs();
+  }
+
+  #answerSyncs(): void {
+    while (this.#pendingSyncs.length > 0) {
+      const first = this.#pendingSyncs[0] as { zxid: bigint; sid: bigint };
+      if (this.#outstanding.size > 0 && first.zxid > this.#lastCommitted) return;
+      this.#pendingSyncs.shift();
+      this.#send(first.sid, { kind: 'sync', zxid: 0n, body: Buffer.alloc(0) });
     }
   }
 

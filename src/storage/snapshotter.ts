@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ACL } from '../jute/index.js';
 import type { Logger } from '../logging/logger.js';
 import { joinPath } from '../protocol/paths.js';
-import type { DataTree } from '../tree/data-tree.js';
+import { DIGEST_VERSION, type DataTree } from '../tree/data-tree.js';
 import { fsyncDirectory } from './txn-log.js';
 import { snapshotFileName } from './txn-log-format.js';
 import { SnapshotWriter } from './snapshot-format.js';
@@ -42,7 +42,16 @@ export async function writeSnapshot(
   const started = performance.now();
   const zxid = tree.lastProcessedZxid;
   const path = join(options.directory, snapshotFileName(zxid));
-  const handle = await open(path, 'w');
+  // A snapshot of this zxid may already exist: an intact one (nothing changed since) or one that
+  // recovery could not read. Either way it is kept: we never overwrite a file we did not write.
+  let handle;
+  try {
+    handle = await open(path, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    logger.warn({ file: path }, 'a snapshot of this zxid exists already; keeping it and skipping this one');
+    return { path, zxid, nodes: 0, bytes: 0, durationMs: performance.now() - started };
+  }
   let position = 0;
   let writing: Promise<void> = Promise.resolve();
   let writeError: unknown = null;
@@ -86,7 +95,9 @@ export async function writeSnapshot(
         if (writeError !== null) throw writeError;
       }
     }
-    writer.finish(null);
+    // The digest of the tree as it stands now, at the zxid it stands at (recovery compares it once
+    // the replay reaches that zxid, as 3.8 does).
+    writer.finish({ zxid: tree.lastProcessedZxid, digestVersion: DIGEST_VERSION, digest: tree.digest });
     await writing;
     if (writeError !== null) throw writeError;
     if (options.fsync) await handle.sync();

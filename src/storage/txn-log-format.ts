@@ -91,10 +91,12 @@ function hasNonZeroFrom(bytes: Buffer, from: number): boolean {
 }
 
 function damaged(bytes: Buffer, kind: 'incomplete' | 'corrupt', offset: number, reason: string): LogEnd {
+  // The damaged entry's own bytes: its declared length when that is plausible (an entry cut short
+  // by the end of the file owns everything up to the end), else just the checksum and length.
   let footprint = 12;
   if (offset + 12 <= bytes.length) {
     const length = bytes.readInt32BE(offset + 8);
-    if (length > 0 && offset + 13 + length <= bytes.length) footprint = 13 + length;
+    if (length > 0) footprint = Math.min(13 + length, bytes.length - offset);
   }
   return { kind, offset, reason, dataFollows: hasNonZeroFrom(bytes, offset + footprint) };
 }

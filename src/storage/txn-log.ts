@@ -3,13 +3,13 @@
 // the flush that contains it resolves. Files are preallocated in blocks, as 3.8 does, so fdatasync
 // rarely has to update file metadata; a new file starts after a roll (every ~snapCount txns).
 
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger.js';
 import type { TxnStorage } from '../replica/ports.js';
 import { encodeTxn, type Txn } from '../txn/txn.js';
 import { assert } from '../lib/assert.js';
-import { encodeFileHeader, encodeLogEntry, logFileName, TXNLOG_MAGIC } from './txn-log-format.js';
+import { encodeFileHeader, encodeLogEntry, logFileName, scanLog, TXNLOG_MAGIC } from './txn-log-format.js';
 
 export interface TxnLogOptions {
   /** dataLogDir/version-2 */
@@ -146,7 +146,7 @@ export class FileTxnLog implements TxnStorage {
 
   async #create(firstZxid: bigint): Promise<OpenLog> {
     const path = join(this.#options.directory, logFileName(firstZxid));
-    const handle = await open(path, 'wx');
+    const handle = await this.#openNew(path);
     const header = encodeFileHeader(TXNLOG_MAGIC);
     await writeFully(handle, header, 0);
     this.#logger.info({ file: path }, 'created txn log file');
@@ -157,6 +157,24 @@ export class FileTxnLog implements TxnStorage {
     // The directory entry must be durable too, or a crash could lose the whole new file.
     if (this.#options.forceSync) await fsyncDirectory(this.#options.directory);
     return log;
+  }
+
+  /**
+   * A file of that name can only exist if recovery found no txn in it (created at a crash, or its
+   * first entry torn): 3.8 overwrites it. One that does hold txns is never overwritten.
+   */
+  async #openNew(path: string): Promise<FileHandle> {
+    try {
+      return await open(path, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const scan = scanLog(await readFile(path), 0x7ffffff0);
+    if (!('headerError' in scan) && scan.entries.length > 0) {
+      throw new StorageError(`${path} exists and holds txns: refusing to overwrite it`);
+    }
+    this.#logger.warn({ file: path }, 'overwriting a txn log file that holds no complete txn');
+    return open(path, 'w');
   }
 
   /** Extends the file with zeros in preAllocSize blocks before writing past its end (FilePadding). */

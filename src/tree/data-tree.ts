@@ -6,6 +6,7 @@
 
 import type { ACL, Stat } from '../jute/index.js';
 import { assert } from '../lib/assert.js';
+import { crc32Finish, crc32Update, CRC32_START } from '../lib/crc32.js';
 import { copiedCapacity, grownCapacity, javaHashSetOrder } from '../lib/java-hash-order.js';
 import {
   CONTAINER_EPHEMERAL_OWNER,
@@ -40,7 +41,12 @@ export interface Znode {
   children: Set<string> | null;
   /** Capacity of the Java HashSet that 3.8 would hold the children in; see java-hash-order. */
   childrenCapacity: number;
+  /** CRC-32 register after the node's path and data: the part of its digest that changes rarely. */
+  digestRegister: number;
 }
+
+/** The digest scheme 3.8 writes (DigestCalculator.DIGEST_VERSION). */
+export const DIGEST_VERSION = 2;
 
 /** Receives the changes that can fire watches, in the order ZooKeeper fires them. */
 export interface TreeChangeListener {
@@ -120,6 +126,12 @@ export class DataTree {
   #approximateDataBytes = 0;
   /** Paths with a quota (a zookeeper_limits node under /zookeeper/quota): 3.8's PathTrie. */
   readonly #quotaPaths = new Set<string>();
+  /**
+   * 3.8's tree digest: the sum (as a Java long) of every node's CRC-32 over its path, data and
+   * stat, nodes under /zookeeper/ excluded. Servers compare it to catch diverging replicas.
+   */
+  #treeDigest = 0n;
+  readonly #statScratch = Buffer.alloc(60);
 
   constructor(options: DataTreeOptions) {
     this.#options = options;
@@ -131,6 +143,10 @@ export class DataTree {
     // 3.8 creates the config node with setACL(..., version -1), which leaves aversion at -1.
     config.stat.aversion = -1;
     for (const path of this.#nodes.keys()) this.#approximateDataBytes += path.length;
+    for (const [path, node] of this.#nodes) {
+      this.#digestPrefix(path, node);
+      this.#digestIn(path, node);
+    }
   }
 
   setListener(listener: TreeChangeListener | null): void {
@@ -142,7 +158,43 @@ export class DataTree {
   }
 
   #newNode(data: Buffer | null, aclIndex: number, stat: ZnodeStat): Znode {
-    return { data, aclIndex, stat, children: null, childrenCapacity: JAVA_HASHSET_INITIAL_CAPACITY };
+    return { data, aclIndex, stat, children: null, childrenCapacity: JAVA_HASHSET_INITIAL_CAPACITY, digestRegister: CRC32_START };
+  }
+
+  get digest(): bigint {
+    return this.#treeDigest;
+  }
+
+  /** Recomputes the path-and-data part of a node's digest (after create or setData). */
+  #digestPrefix(path: string, node: Znode): void {
+    const digestPath = path === '/' ? '' : path;
+    let register = crc32Update(CRC32_START, Buffer.from(digestPath, 'utf8'));
+    if (node.data !== null) register = crc32Update(register, node.data);
+    node.digestRegister = register;
+  }
+
+  #nodeDigest(path: string, node: Znode): bigint {
+    if (path.startsWith('/zookeeper/')) return 0n;
+    const b = this.#statScratch;
+    const s = node.stat;
+    b.writeBigInt64BE(s.czxid, 0);
+    b.writeBigInt64BE(s.mzxid, 8);
+    b.writeBigInt64BE(s.pzxid, 16);
+    b.writeBigInt64BE(s.ctime, 24);
+    b.writeBigInt64BE(s.mtime, 32);
+    b.writeInt32BE(s.version, 40);
+    b.writeInt32BE(s.cversion, 44);
+    b.writeInt32BE(s.aversion, 48);
+    b.writeBigInt64BE(s.ephemeralOwner, 52);
+    return BigInt(crc32Finish(crc32Update(node.digestRegister, b)));
+  }
+
+  #digestIn(path: string, node: Znode): void {
+    this.#treeDigest = BigInt.asIntN(64, this.#treeDigest + this.#nodeDigest(path, node));
+  }
+
+  #digestOut(path: string, node: Znode): void {
+    this.#treeDigest = BigInt.asIntN(64, this.#treeDigest - this.#nodeDigest(path, node));
   }
 
   #addSpecialNode(path: string, aclIndex: number): Znode {
@@ -353,14 +405,16 @@ export class DataTree {
     const parent = this.#nodes.get(parentPath);
     if (parent === undefined) throw new NoNodeError();
     if (parent.children !== null && parent.children.has(childName)) {
-      this.#adjustParentAfterReplayedCreate(parent, parentCVersion, zxid);
+      this.#adjustParentAfterReplayedCreate(parentPath, parent, parentCVersion, zxid);
       throw new NodeExistsError();
     }
     const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
     // A replayed create may be older than the snapshot's view of the parent: never move it back.
     if (cversion > parent.stat.cversion) {
+      this.#digestOut(parentPath, parent);
       parent.stat.cversion = cversion;
       parent.stat.pzxid = zxid;
+      this.#digestIn(parentPath, parent);
     }
     const stat: ZnodeStat = {
       czxid: zxid,
@@ -378,6 +432,8 @@ export class DataTree {
     const node = this.#newNode(ownData, this.acls.acquire(acl), stat);
     this.#addChild(parent, childName);
     this.#nodes.set(path, node);
+    this.#digestPrefix(path, node);
+    this.#digestIn(path, node);
     this.#approximateDataBytes += path.length + (ownData === null ? 0 : ownData.length);
     this.#index(path, node);
     if (parentPath.startsWith(QUOTA_PATH)) {
@@ -390,10 +446,12 @@ export class DataTree {
   }
 
   /** 3.8 repairs the parent's cversion/pzxid when a replayed create finds its node already there. */
-  #adjustParentAfterReplayedCreate(parent: Znode, parentCVersion: number, zxid: bigint): void {
+  #adjustParentAfterReplayedCreate(parentPath: string, parent: Znode, parentCVersion: number, zxid: bigint): void {
     if (parentCVersion > parent.stat.cversion) {
+      this.#digestOut(parentPath, parent);
       parent.stat.cversion = parentCVersion;
       parent.stat.pzxid = zxid;
+      this.#digestIn(parentPath, parent);
     }
   }
 
@@ -402,9 +460,14 @@ export class DataTree {
     const parent = this.#nodes.get(parentPath);
     if (parent === undefined) throw new NoNodeError();
     parent.children?.delete(baseName(path));
-    if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    if (zxid > parent.stat.pzxid) {
+      this.#digestOut(parentPath, parent);
+      parent.stat.pzxid = zxid;
+      this.#digestIn(parentPath, parent);
+    }
     const node = this.#nodes.get(path);
     if (node === undefined) throw new NoNodeError();
+    this.#digestOut(path, node);
     this.#nodes.delete(path);
     this.acls.release(node.aclIndex);
     this.#approximateDataBytes -= path.length + (node.data === null ? 0 : node.data.length);
@@ -440,10 +503,13 @@ export class DataTree {
     const bytesDiff = (ownData === null ? 0 : ownData.length) - (node.data === null ? 0 : node.data.length);
     this.#approximateDataBytes += bytesDiff;
     this.#updateQuotaStat(path, bytesDiff, 0);
+    this.#digestOut(path, node);
     node.data = ownData;
     node.stat.mtime = time;
     node.stat.mzxid = zxid;
     node.stat.version = version;
+    this.#digestPrefix(path, node);
+    this.#digestIn(path, node);
     const stat = this.statOf(node);
     this.#listener?.nodeDataChanged(path);
     return stat;
@@ -454,7 +520,9 @@ export class DataTree {
     if (node === undefined) throw new NoNodeError();
     this.acls.release(node.aclIndex);
     node.aclIndex = this.acls.acquire(acl);
+    this.#digestOut(path, node);
     node.stat.aversion = version;
+    this.#digestIn(path, node);
     return this.statOf(node);
   }
 
@@ -540,6 +608,7 @@ export class DataTree {
     this.#ttls.clear();
     this.acls.clear();
     this.#approximateDataBytes = 0;
+    this.#treeDigest = 0n;
     for (const [index, acl] of acls) this.acls.restore(index, acl, 0);
     for (const input of nodes) {
       const path = input.path === '' ? '/' : input.path;
@@ -550,6 +619,8 @@ export class DataTree {
         this.#addChild(parent, baseName(path));
       }
       this.#nodes.set(path, node);
+      this.#digestPrefix(path, node);
+      this.#digestIn(path, node);
       this.acls.addUsage(input.aclIndex);
       this.#approximateDataBytes += path.length + (input.data === null ? 0 : input.data.length);
       this.#index(path, node);

@@ -224,7 +224,8 @@ export interface LoadResult {
   outstanding: number;
   /** Successful + failed replies received. */
   ops: number;
-  /** Replies with err != 0, out-of-order replies and requests lost with a connection. */
+  /** Replies with err != 0, out-of-order or unexpected replies, unanswered requests, requests lost with
+   *  a connection, plus one per connection lost before the run closed it. */
   errors: number;
   errorsByCode: Record<string, number>;
   /** Requests still unanswered when the drain timeout expired (a stall). */
@@ -257,6 +258,8 @@ class LoadSession {
   private count = 0;
   private nextXid = 1;
   private dead = false;
+  /** Why the connection was lost, if it was lost before the run closed it. */
+  lostReason: string | undefined;
   completed = 0;
   errors = 0;
   readonly errorsByCode = new Map<number, number>();
@@ -281,10 +284,6 @@ class LoadSession {
 
   get inFlight(): number {
     return this.count;
-  }
-
-  get alive(): boolean {
-    return !this.dead;
   }
 
   fill(now: number): void {
@@ -367,7 +366,7 @@ class LoadSession {
   private lose(reason: string): void {
     if (this.dead) return;
     this.dead = true;
-    void reason;
+    this.lostReason = reason;
     if (this.count > 0) {
       this.errors += this.count;
       this.errorsByCode.set(-4, (this.errorsByCode.get(-4) ?? 0) + this.count);
@@ -479,13 +478,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (!drained && end - lastReplyAt > maxGap) maxGap = end - lastReplyAt;
   const cpu = process.cpuUsage(cpuStart);
   const unanswered = loadSessions.reduce((sum, s) => sum + s.inFlight, 0);
-  const connectionsLost = loadSessions.filter((s) => !s.alive).length;
+  const lostReasons = loadSessions.flatMap((s) => (s.lostReason === undefined ? [] : [s.lostReason]));
+  const connectionsLost = lostReasons.length;
 
   const all = new LatencyHistogram();
   const byKind: Partial<Record<KindName, LatencySummary>> = {};
   const errorsByCode: Record<string, number> = {};
   let ops = 0;
-  let errors = unanswered;
+  let errors = unanswered + connectionsLost;
   KIND_NAMES.forEach((name, kind) => {
     const h = new LatencyHistogram();
     for (const s of loadSessions) {
@@ -504,6 +504,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }
   }
   if (unanswered > 0) errorsByCode['unanswered'] = unanswered;
+  for (const reason of lostReasons) errorsByCode[`connection lost: ${reason}`] = (errorsByCode[`connection lost: ${reason}`] ?? 0) + 1;
   await Promise.all(loadSessions.map((s) => s.close()));
 
   const elapsedSeconds = (end - start) / 1000;

@@ -5,14 +5,15 @@
 // znodes instead. See docs/benchmarks.md.
 //
 //   npm run bench -- [--duration 8] [--warmup 3] [--sessions 32] [--outstanding 16] [--repeats 3]
-//                    [--workloads get,set,...] [--data-size 100] [--java-heap 1000m] [--force-sync no]
+//                    [--workloads get,set,...] [--data-size 100] [--java-heap 1000m] [--force-sync yes]
 //   npm run bench -- --memory [--znodes 100000] [--data-size 100] [--repeats 3]
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { sendFourLetterWord } from '../test/support/four-letter.js';
 import { startJavaZooKeeper, type RunningZooKeeper } from '../test/support/java-zookeeper.js';
 import { projectRoot, startOurServer } from '../test/support/our-server.js';
 import { stopAll } from '../test/support/processes.js';
@@ -56,6 +57,8 @@ interface StartedServer {
   /** The pid holding the listening socket (the JVM, or node under zkServer.sh's exec). */
   pid: number;
   commandLine: string;
+  /** First line of `srvr`: the version the server reports. */
+  version: string;
 }
 
 interface MeasuredRun {
@@ -92,7 +95,7 @@ function parseSettings(): Settings {
       keys: { type: 'string', default: String(DEFAULT_DATASET.keys) },
       children: { type: 'string', default: String(DEFAULT_DATASET.children) },
       'java-heap': { type: 'string', default: '1000m' },
-      'force-sync': { type: 'string', default: 'no' },
+      'force-sync': { type: 'string', default: 'yes' },
       memory: { type: 'boolean', default: false },
       znodes: { type: 'string', default: '100000' },
       servers: { type: 'string', default: 'java,ours' },
@@ -114,7 +117,7 @@ function parseSettings(): Settings {
         '  --keys n            pre-created data znodes (1000)',
         '  --children n        children of the get-children znode (100)',
         '  --java-heap size    -Xmx of the Java server (1000m, the zkServer.sh default heap)',
-        '  --force-sync yes|no forceSync in both zoo.cfg (no: our server keeps its data in memory for now)',
+        '  --force-sync yes|no forceSync in both zoo.cfg (yes, ZooKeeper\'s default: every write is fsynced before its reply)',
         '  --servers list      java,ours (both)',
         '  --memory            instead: RSS at rest after creating --znodes znodes of --data-size bytes',
         '  --znodes n          znodes for --memory (100000)',
@@ -187,7 +190,9 @@ async function startServer(name: ServerName, settings: Settings): Promise<Starte
       : await startOurServer({ extraCfg: sharedCfg(settings) });
   try {
     const pid = pidListeningOn(handle.pid, handle.port);
-    return { name, handle, pid, commandLine: commandLine(pid) };
+    const srvr = await sendFourLetterWord(handle.port, 'srvr', '127.0.0.1', 5000).catch(() => '');
+    const version = srvr.split('\n')[0]?.replace(/^Zookeeper version:\s*/, '') ?? '';
+    return { name, handle, pid, commandLine: commandLine(pid), version };
   } catch (err) {
     await handle.stop();
     throw err;
@@ -227,6 +232,21 @@ function javaVersionLine(): string {
   return `${result.stderr}`.trim().split('\n')[0] ?? '';
 }
 
+/** The commit our server was built from, and whether the work tree differs from it (read-only git). */
+function gitState(): string {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot(), encoding: 'utf8' });
+  if (head.status !== 0) return 'unknown';
+  const status = spawnSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { cwd: projectRoot(), encoding: 'utf8' });
+  const dirty = `${status.stdout}`.trim() !== '';
+  return `commit ${`${head.stdout}`.trim()}${dirty ? ' with uncommitted changes in src/' : ''}`;
+}
+
+function filesystemOf(path: string): string {
+  const df = spawnSync('df', ['-T', path], { encoding: 'utf8' });
+  const cols = `${df.stdout}`.trim().split('\n')[1]?.split(/\s+/) ?? [];
+  return cols[1] ?? 'unknown';
+}
+
 function environment(): Record<string, string | number> {
   const cpu = cpus();
   return {
@@ -237,6 +257,8 @@ function environment(): Record<string, string | number> {
     loadAverage1mAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     node: process.version,
     java: javaVersionLine(),
+    git: gitState(),
+    tmpFilesystem: filesystemOf(tmpdir()),
   };
 }
 
@@ -446,9 +468,10 @@ async function loadMode(settings: Settings, env: Record<string, string | number>
     '',
     `zk-ts benchmark, ${String(env['date'])}: ${String(env['cpus'])} x ${String(env['cpuModel'])}, ${String(env['memoryMB'])} MB, load average at start ${String(env['loadAverage1mAtStart'])}`,
     `node ${String(env['node'])}; ${String(env['java'])}`,
-    ...servers.map((s) => `${s.name}: ${s.commandLine}`),
-    `Java heap: -Xmx${settings.javaHeap}, default collector (G1); both zoo.cfg: tickTime=2000, maxClientCnxns=0, forceSync=${settings.forceSync}` +
-      (settings.forceSync === 'no' ? ' (our server keeps its data in memory for now)' : ''),
+    ...servers.map((s) => `${s.name}: ${s.version}\n  ${s.commandLine}`),
+    `Java heap: -Xmx${settings.javaHeap}, default collector (G1); both zoo.cfg: tickTime=2000, maxClientCnxns=0, forceSync=${settings.forceSync}, ` +
+      `dataDir in ${tmpdir()} (${String(env['tmpFilesystem'])})`,
+    `our tree: ${String(env['git'])}`,
     `${String(settings.sessions)} sessions x ${String(settings.outstanding)} outstanding, ${String(settings.durationSeconds)} s per run after ${String(settings.warmupSeconds)} s warm-up per workload, ` +
       `${String(settings.repeats)} repeats (medians), ${String(settings.dataset.keys)} znodes of ${String(settings.dataset.dataSize)} bytes, getChildren of ${String(settings.dataset.children)} children`,
     'RSS: server VmRSS right after each run. CPU columns in cores (1.00 = one core busy): srv = the server process, client = this load',
@@ -464,7 +487,7 @@ async function loadMode(settings: Settings, env: Record<string, string | number>
   const path = resultsPath(settings);
   writeFileSync(
     path,
-    `${JSON.stringify({ mode: 'load', environment: env, settings, servers: servers.map((s) => ({ name: s.name, pid: s.pid, commandLine: s.commandLine })), idleRssBytes: idleRss, summary: summaries, runs }, null, 2)}\n`,
+    `${JSON.stringify({ mode: 'load', environment: env, settings, servers: servers.map((s) => ({ name: s.name, pid: s.pid, version: s.version, commandLine: s.commandLine })), idleRssBytes: idleRss, summary: summaries, runs }, null, 2)}\n`,
   );
   process.stdout.write(`${lines.join('\n')}\nresults: ${path}\n`);
   return errors === 0 ? 0 : 1;
@@ -603,6 +626,7 @@ async function memoryMode(settings: Settings, env: Record<string, string | numbe
   const lines = [
     '',
     `zk-ts memory at rest, ${String(env['date'])}: ${String(env['cpus'])} x ${String(env['cpuModel'])}; node ${String(env['node'])}; ${String(env['java'])}`,
+    `our tree: ${String(env['git'])}; both zoo.cfg: maxClientCnxns=0, forceSync=${settings.forceSync}`,
     `Java heap: -Xmx${settings.javaHeap}, default collector (G1); ${fmt(settings.znodes)} znodes of ${String(settings.dataset.dataSize)} bytes ` +
       `(1000 per parent), RSS read 3 s after the last create; ${String(settings.repeats)} repeats (medians), fresh servers each time`,
     '',

@@ -97,12 +97,24 @@ export class ClientServer {
     let opened = false;
     let closed = false;
     let firstBytes: Buffer | null = Buffer.alloc(0);
+    // Replies produced in the same turn of the event loop leave in one write (pipelined clients get
+    // many per turn): cork on the first, uncork once the turn is over.
+    let corked = false;
+    const uncork = (): void => {
+      corked = false;
+      socket.uncork();
+    };
     const connection: ClientConnection = {
       id,
       remoteAddress,
       remotePort,
       send: (frame) => {
         if (closed) return;
+        if (!corked) {
+          corked = true;
+          socket.cork();
+          process.nextTick(uncork);
+        }
         const flushed = socket.write(frame);
         if (!flushed && socket.writableLength > this.#options.maxPendingWriteBytes) socket.pause();
       },

@@ -43,6 +43,8 @@ export interface Znode {
   childrenCapacity: number;
   /** CRC-32 register after the node's path and data: the part of its digest that changes rarely. */
   digestRegister: number;
+  /** The children in 3.8's order, computed on demand and dropped when the children change. */
+  orderedChildren: string[] | null;
 }
 
 /** The digest scheme 3.8 writes (DigestCalculator.DIGEST_VERSION). */
@@ -158,7 +160,15 @@ export class DataTree {
   }
 
   #newNode(data: Buffer | null, aclIndex: number, stat: ZnodeStat): Znode {
-    return { data, aclIndex, stat, children: null, childrenCapacity: JAVA_HASHSET_INITIAL_CAPACITY, digestRegister: CRC32_START };
+    return {
+      data,
+      aclIndex,
+      stat,
+      children: null,
+      childrenCapacity: JAVA_HASHSET_INITIAL_CAPACITY,
+      digestRegister: CRC32_START,
+      orderedChildren: null,
+    };
   }
 
   get digest(): bigint {
@@ -207,6 +217,7 @@ export class DataTree {
   }
 
   #addChild(parent: Znode, name: string): void {
+    parent.orderedChildren = null;
     if (parent.children === null) parent.children = new Set();
     parent.children.add(name);
     parent.childrenCapacity = grownCapacity(parent.childrenCapacity, parent.children.size);
@@ -256,7 +267,9 @@ export class DataTree {
   /** Children in the order 3.8 returns them. */
   childrenOf(node: Znode): string[] {
     if (node.children === null || node.children.size === 0) return [];
-    return javaHashSetOrder(node.children, node.childrenCapacity);
+    node.orderedChildren ??= javaHashSetOrder(node.children, node.childrenCapacity);
+    // Callers may keep the list: hand out a copy so the cache stays ours.
+    return node.orderedChildren.slice();
   }
 
   /** Number of all descendants, as getAllChildrenNumber counts them. */
@@ -459,7 +472,7 @@ export class DataTree {
     const parentPath = parentOf(path);
     const parent = this.#nodes.get(parentPath);
     if (parent === undefined) throw new NoNodeError();
-    parent.children?.delete(baseName(path));
+    if (parent.children?.delete(baseName(path)) === true) parent.orderedChildren = null;
     if (zxid > parent.stat.pzxid) {
       this.#digestOut(parentPath, parent);
       parent.stat.pzxid = zxid;

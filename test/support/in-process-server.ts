@@ -15,7 +15,14 @@ export async function startInProcessServer(
   options: { extraCfg?: Record<string, string>; systemProperties?: Record<string, string>; logger?: Logger } = {},
 ): Promise<InProcessServer> {
   const dir = await makeTempDir('zk-inproc');
-  const cfg: Record<string, string> = { tickTime: '2000', dataDir: dir, clientPort: '2181', clientPortAddress: '127.0.0.1', ...options.extraCfg };
+  const cfg: Record<string, string> = {
+    tickTime: '2000',
+    dataDir: dir,
+    clientPort: '2181',
+    clientPortAddress: '127.0.0.1',
+    'admin.enableServer': 'false',
+    ...options.extraCfg,
+  };
   const text = `${Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
   const config = buildServerConfig({
     zooCfg: parseZooCfg(text, 'test zoo.cfg'),

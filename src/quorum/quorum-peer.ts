@@ -205,8 +205,9 @@ export class QuorumPeer {
   #abandon(reason: string): void {
     this.#logger.warn({ role: this.#role.kind, reason }, 'leaving the role; back to leader election');
     this.#endRole();
-    // Give the sockets a moment to close so peers see the change before we vote again.
-    setTimeout(() => this.#lookForLeader(), 100).unref();
+    // Back to LOOKING at once: until then the election core would keep answering others with the
+    // vote of the role that just ended.
+    this.#lookForLeader();
   }
 
   // ---- leading -----------------------------------------------------------------------------------
@@ -310,22 +311,24 @@ export class QuorumPeer {
       return;
     }
     const generation = this.#roleGeneration;
-    this.#connectToLeader(leader, 0, generation);
+    const deadlineMs = this.#clock.monotonicMs() + this.#options.initLimitTicks * this.#options.tickTimeMs;
+    this.#connectToLeader(leader, deadlineMs, generation);
   }
 
-  #connectToLeader(leader: QuorumMember, attempt: number, generation: number): void {
+  /** Retries every 100 ms (3.8's leaderConnectDelayDuringRetryMs) until initLimit runs out. */
+  #connectToLeader(leader: QuorumMember, deadlineMs: number, generation: number): void {
     const socket = net.connect({ host: leader.host, port: leader.quorumPort });
     socket.setNoDelay(true);
     socket.once('error', (error) => {
       socket.destroy();
       if (generation !== this.#roleGeneration) return;
-      if (attempt >= 4) {
-        this.#abandon(`cannot connect to leader ${leader.id} at ${leader.host}:${leader.quorumPort}: ${error.message}`);
+      if (this.#clock.monotonicMs() >= deadlineMs) {
+        this.#abandon(`cannot connect to leader ${leader.id} at ${leader.host}:${leader.quorumPort} within initLimit: ${error.message}`);
         return;
       }
       setTimeout(() => {
-        if (generation === this.#roleGeneration) this.#connectToLeader(leader, attempt + 1, generation);
-      }, 1000).unref();
+        if (generation === this.#roleGeneration) this.#connectToLeader(leader, deadlineMs, generation);
+      }, 100).unref();
     });
     socket.once('connect', () => {
       socket.removeAllListeners('error');
@@ -384,6 +387,9 @@ export class QuorumPeer {
         } catch (error) {
           this.#abandon(`bad packet from the leader: ${(error as Error).message}`);
           return;
+        }
+        if (message.kind === 'diff' || message.kind === 'trunc' || message.kind === 'snap') {
+          this.#logger.info({ mode: message.kind.toUpperCase(), zxid: hex(message.zxid) }, 'syncing with the leader');
         }
         core.receive(this.#clock.monotonicMs(), message);
         if (message.kind === 'snap') snapshot = { reader: new WireSnapshotReader(), zxid: message.zxid };
@@ -449,6 +455,9 @@ export class QuorumPeer {
     const role = this.#role;
     switch (effect.kind) {
       case 'send':
+        if (effect.message.kind === 'diff' || effect.message.kind === 'trunc' || effect.message.kind === 'snap') {
+          this.#logger.info({ learner: effect.to.toString(), mode: effect.message.kind.toUpperCase(), zxid: hex(effect.message.zxid) }, 'syncing a learner');
+        }
         this.#write(effect.to, effect.message);
         return;
       case 'sendSnapshot': {

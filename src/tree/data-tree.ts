@@ -134,6 +134,8 @@ export class DataTree {
    */
   #treeDigest = 0n;
   readonly #statScratch = Buffer.alloc(60);
+  #dataSlab: Buffer = Buffer.alloc(0);
+  #dataSlabOffset = 0;
 
   constructor(options: DataTreeOptions) {
     this.#options = options;
@@ -169,6 +171,28 @@ export class DataTree {
       digestRegister: CRC32_START,
       orderedChildren: null,
     };
+  }
+
+  /**
+   * The tree keeps its own copy of node data (a request buffer may be a view of a whole socket
+   * chunk). Small values are packed into slabs that hold only node data: copied into Node's shared
+   * pool instead, each would pin an 8 KiB slab shared with short-lived reply buffers.
+   */
+  #ownCopy(data: Buffer | null): Buffer | null {
+    if (data === null) return null;
+    if (data.length > 1024) {
+      const copy = Buffer.allocUnsafeSlow(data.length);
+      copy.set(data);
+      return copy;
+    }
+    if (this.#dataSlabOffset + data.length > this.#dataSlab.length) {
+      this.#dataSlab = Buffer.allocUnsafeSlow(64 * 1024);
+      this.#dataSlabOffset = 0;
+    }
+    const copy = this.#dataSlab.subarray(this.#dataSlabOffset, this.#dataSlabOffset + data.length);
+    copy.set(data);
+    this.#dataSlabOffset += data.length;
+    return copy;
   }
 
   get digest(): bigint {
@@ -441,7 +465,7 @@ export class DataTree {
       pzxid: zxid,
     };
     // The tree keeps its own copy: the request buffer may be a view of a whole socket chunk.
-    const ownData = data === null ? null : Buffer.from(data);
+    const ownData = this.#ownCopy(data);
     const node = this.#newNode(ownData, this.acls.acquire(acl), stat);
     this.#addChild(parent, childName);
     this.#nodes.set(path, node);
@@ -512,7 +536,16 @@ export class DataTree {
   #setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
     const node = this.#nodes.get(path);
     if (node === undefined) throw new NoNodeError();
-    const ownData = data === null ? null : Buffer.from(data);
+    // Nothing outside the tree keeps a node's data beyond the current turn (replies and snapshots
+    // copy it), so a value that fits in the old one's bytes is written over them.
+    const old = node.data;
+    let ownData: Buffer | null;
+    if (data !== null && old !== null && data.length <= old.length && old.length <= 1024) {
+      ownData = old.subarray(0, data.length);
+      ownData.set(data);
+    } else {
+      ownData = this.#ownCopy(data);
+    }
     const bytesDiff = (ownData === null ? 0 : ownData.length) - (node.data === null ? 0 : node.data.length);
     this.#approximateDataBytes += bytesDiff;
     this.#updateQuotaStat(path, bytesDiff, 0);

@@ -179,12 +179,20 @@ export class LeaderCore {
     if (learner.phase !== 'awaitingEpochAck') return;
     learner.lastLoggedZxid = message.lastLoggedZxid;
     const followerEpoch = message.currentEpoch;
-    // A follower with a newer history than ours must not be synced from us (Zab's discovery check).
+    // While the epoch is being established, a follower with a newer history than ours must not
+    // count toward it: 3.8 drops that learner (its handler fails), the leader itself goes on. Once
+    // established, a learner's extra txns are simply cut by TRUNC.
     if (
+      this.#phase === 'discovery' &&
       followerEpoch !== -1n &&
       (followerEpoch > this.#ownCurrentEpoch || (followerEpoch === this.#ownCurrentEpoch && message.lastLoggedZxid > this.#startZxid))
     ) {
-      this.#abandon(`follower ${learner.sid} is ahead of the leader (epoch ${followerEpoch}, zxid ${hex(message.lastLoggedZxid)})`);
+      this.#effects.push({
+        kind: 'disconnect',
+        to: learner.sid,
+        reason: `follower ${learner.sid} is ahead of the leader (epoch ${followerEpoch}, zxid ${hex(message.lastLoggedZxid)})`,
+      });
+      this.#learners.delete(learner.sid);
       return;
     }
     learner.phase = 'epochAcked';

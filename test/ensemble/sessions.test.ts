@@ -1,0 +1,113 @@
+// Sessions across the ensemble: the leader tracks every session, so an ephemeral made through a
+// follower goes away everywhere when its session is closed or expires, and a client that moves to
+// another member keeps its session (and its ephemerals).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep, waitUntil } from '../support/zk-wait.js';
+import { Client, CreateMode, RawClient, syncedRead } from './clients.js';
+import { Ensemble, type Member } from './ensemble.js';
+
+const EPHEMERAL_FLAG = 1;
+
+let ensemble: Ensemble;
+/** Set once the ensemble runs: what afterAll tears down (nothing when beforeAll failed). */
+let toDestroy: Ensemble | undefined;
+let leader: Member;
+let followers: readonly Member[];
+
+beforeAll(async () => {
+  const started = await Ensemble.start({ size: 3, name: 'zk-sessions' });
+  ensemble = started.ensemble;
+  toDestroy = ensemble;
+  leader = started.quorum.leader;
+  followers = started.quorum.followers;
+  const client = await Client.connect(ensemble.members);
+  await client.create('/eph');
+  await client.close();
+}, 60_000);
+
+afterAll(async () => {
+  await toDestroy?.destroy();
+});
+
+function follower(i: number): Member {
+  const member = followers[i];
+  if (member === undefined) throw new Error(`no follower ${String(i)}`);
+  return member;
+}
+
+/** The ephemeralOwner of `path` on every member after sync (null where it does not exist). */
+async function ownersEverywhere(path: string): Promise<(bigint | null)[]> {
+  return Promise.all(ensemble.members.map((m) => syncedRead(m, async (raw) => (await raw.get(path))?.stat.ephemeralOwner ?? null)));
+}
+
+describe('sessions across the ensemble', () => {
+  it('an ephemeral made through a follower disappears from every member when its session is closed', async () => {
+    const client = await Client.connect([follower(0)]);
+    await client.create('/eph/closed', 'x', CreateMode.EPHEMERAL);
+    const owner = client.sessionId;
+    expect(await ownersEverywhere('/eph/closed')).toEqual([owner, owner, owner]);
+    await client.close();
+    expect(await ownersEverywhere('/eph/closed')).toEqual([null, null, null]);
+  });
+
+  it('an ephemeral made through a follower disappears from every member when its client dies and the session expires', async () => {
+    const raw = await RawClient.open(follower(1), { timeOut: 2000 });
+    const timeout = raw.session.handshake.timeOut;
+    const sessionId = raw.session.sessionId;
+    const passwd = raw.session.passwd;
+    expect(timeout).toBe(2000);
+    expect((await raw.create('/eph/expiring', 'x', EPHEMERAL_FLAG)).err).toBe(0);
+    expect(await ownersEverywhere('/eph/expiring')).toEqual([sessionId, sessionId, sessionId]);
+    // The client dies without closeSession.
+    const droppedAt = Date.now();
+    await raw.drop();
+    await waitUntil(async () => (await ownersEverywhere('/eph/expiring')).every((o) => o === null), 'the ephemeral to go on every member', {
+      timeoutMs: timeout + 8000,
+      intervalMs: 100,
+    });
+    const goneMs = Date.now() - droppedAt;
+    console.info(`[ensemble timing] session with a ${String(timeout)} ms timeout expired; its ephemeral was gone from all members ${String(goneMs)} ms after the client died`);
+    expect(goneMs).toBeGreaterThanOrEqual(timeout - 500);
+    // The expired session cannot be resumed on any member (ConnectResponse with timeOut 0).
+    for (const member of ensemble.members) {
+      const again = await RawClient.open(member, { timeOut: 2000, sessionId, passwd });
+      expect(again.session.handshake.timeOut, `reattaching the expired session on member ${String(member.id)}`).toBe(0);
+      await again.drop();
+    }
+  });
+
+  it('a client that moves to another member keeps its session and its ephemerals', async () => {
+    const from = follower(0);
+    const to = follower(1);
+    const raw = await RawClient.open(from, { timeOut: 2000 });
+    const sessionId = raw.session.sessionId;
+    expect((await raw.create('/eph/mover', 'x', EPHEMERAL_FLAG)).err).toBe(0);
+    await raw.drop();
+
+    // node-zookeeper-client reattaches on another member with the session id and password.
+    const moved = await Client.connect([to], {
+      sessionTimeout: 2000,
+      sessionId: Buffer.from(BigInt.asUintN(64, sessionId).toString(16).padStart(16, '0'), 'hex'),
+      sessionPassword: raw.session.passwd,
+    });
+    try {
+      expect(moved.sessionId).toBe(sessionId);
+      expect(moved.expired).toBe(false);
+      expect(await moved.create('/eph/mover-2', 'y', CreateMode.EPHEMERAL)).toBe('/eph/mover-2');
+      expect(await ownersEverywhere('/eph/mover')).toEqual([sessionId, sessionId, sessionId]);
+      expect(await ownersEverywhere('/eph/mover-2')).toEqual([sessionId, sessionId, sessionId]);
+      // Several session timeouts later the session still lives: the new member's pings reach the leader.
+      const until = Date.now() + 3 * 2000;
+      while (Date.now() < until) await sleep(250);
+      expect(moved.expired).toBe(false);
+      expect(await ownersEverywhere('/eph/mover')).toEqual([sessionId, sessionId, sessionId]);
+      expect((await moved.getData('/eph/mover')).toString()).toBe('x');
+    } finally {
+      await moved.close();
+    }
+    expect(await ownersEverywhere('/eph/mover')).toEqual([null, null, null]);
+    expect(await ownersEverywhere('/eph/mover-2')).toEqual([null, null, null]);
+    expect(leader.isRunning()).toBe(true);
+  }, 40_000);
+});

@@ -135,6 +135,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
       skipAcl: config.auth.skipACL,
       containerCheckIntervalMs: numberProperty(config, 'znode.container.checkIntervalMs', 60_000),
       containerMaxPerMinute: numberProperty(config, 'znode.container.maxPerMinute', 10_000),
+      ...(config.systemProperties['zkts.test.fault'] === 'ack-before-fsync' ? { testFault: 'ack-before-fsync' as const } : {}),
     },
     {
       storage,
@@ -210,6 +211,9 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     words,
     logger.child({ component: 'client-port' }),
   );
+  if (config.systemProperties['zkts.test.fault'] !== undefined) {
+    logger.warn({ fault: config.systemProperties['zkts.test.fault'] }, 'TEST FAULT ENABLED: this server is deliberately broken');
+  }
   const listening = await clientServer.listen();
   if (quorumPeer !== null) await quorumPeer.start();
   // autopurge, as 3.8's DatadirCleanupManager: once at start, then every purgeInterval hours, keeping

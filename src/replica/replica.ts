@@ -65,6 +65,12 @@ export interface ReplicaOptions {
   readonly containerCheckIntervalMs: number;
   /** znode.container.maxPerMinute */
   readonly containerMaxPerMinute: number;
+  /**
+   * TEST ONLY (-Dzkts.test.fault=ack-before-fsync): a deliberately broken server for the
+   * Jepsen-style harness to catch. Writes are applied and acknowledged before they reach the log,
+   * so a crash loses acknowledged writes. Never set in production.
+   */
+  readonly testFault?: 'ack-before-fsync';
 }
 
 type HandshakeState = 'awaitingConnect' | 'awaitingSession' | 'open' | 'closed';
@@ -623,6 +629,14 @@ export class Replica {
   }
 
   #submit(item: PendingItem): void {
+    if (item.kind === 'write' && this.#options.testFault === 'ack-before-fsync' && this.#mode.kind === 'standalone' && this.#pendingHead === this.#pending.length) {
+      this.#storage.append(item.txn);
+      this.#lastDurableZxid = item.txn.header.zxid;
+      this.#applyAndReply(item.txn, item.origin, item.requestType, item.receivedAtMs);
+      // Flushing late widens the window in which a crash loses acknowledged writes.
+      setTimeout(() => this.#scheduleFlush(), 500).unref();
+      return;
+    }
     if (item.kind === 'write') {
       this.#pending.push(item);
       if (this.#mode.kind === 'leading') {

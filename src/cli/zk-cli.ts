@@ -30,6 +30,10 @@ function cliVersion(): string {
   return formatServerVersion('3.8.0', 'zk-ts-0.0.0', 0);
 }
 
+// Like Java's PrintStream, keep going when the reader of our output has gone (`zkCli.sh ls / | head -1`).
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
 const zone = defaultJavaTimeZone();
 const code = await runZkCli(process.argv.slice(2), {
   stdin: process.stdin,

@@ -292,6 +292,7 @@ export class Replica {
       this.#touches.clear();
     }
     this.#mode = mode;
+    if (mode.kind === 'leading') this.sessions.restartExpiry(this.#clock.monotonicMs());
     this.#lastDurableZxid = this.#tree.lastProcessedZxid;
     this.#lastPreparedZxid = mode.kind === 'leading' && leaderFirstZxid !== undefined ? leaderFirstZxid : this.#tree.lastProcessedZxid;
   }

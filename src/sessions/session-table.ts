@@ -83,6 +83,17 @@ export class SessionTable {
     return true;
   }
 
+  /**
+   * A new leader starts every session's clock afresh, as 3.8's session tracker does when it is
+   * created: clients connected to other servers have had no way to touch it here.
+   */
+  restartExpiry(nowMs: number): void {
+    for (const session of this.#sessions.values()) {
+      session.closing = false;
+      session.expiresAtMs = this.#roundToNextTick(nowMs + session.timeoutMs);
+    }
+  }
+
   setClosing(id: bigint): void {
     const session = this.#sessions.get(id);
     if (session !== undefined) session.closing = true;

@@ -171,6 +171,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
         forceSync: config.forceSync,
         configText: quorumConfigText(config),
         maxPacketBytes: config.juteMaxBuffer + config.juteMaxBufferExtraSize,
+        recentTxns: recovered.recentTxns,
       },
       { replica, storage, log: txnLog, clock, logger: logger.child({ component: 'quorum' }) },
     );

@@ -49,7 +49,12 @@ export interface QuorumPeerOptions {
   /** The config text sent in notifications and NEWLEADER (3.8 sends its dynamic config). */
   readonly configText: string;
   readonly maxPacketBytes: number;
+  /** The last txns replayed at start, for DIFF syncs once this member leads. */
+  readonly recentTxns: readonly { zxid: bigint; txn: Buffer }[];
 }
+
+/** How many committed txns are kept for DIFF syncs (3.8's zookeeper.commitLogCount). */
+const COMMITTED_LOG_SIZE = 500;
 
 type Role =
   | { readonly kind: 'looking' }
@@ -75,6 +80,11 @@ export class QuorumPeer {
   #roleGeneration = 0;
   #stopped = false;
   #ticker: NodeJS.Timeout | null = null;
+  /**
+   * The last committed txns, oldest first, kept across roles as 3.8 keeps them in its ZKDatabase:
+   * a new leader DIFFs learners from them instead of sending a whole snapshot.
+   */
+  #committedLog: { zxid: bigint; txn: Buffer }[];
 
   constructor(options: QuorumPeerOptions, parts: { replica: Replica; storage: DurableStorage; log: FileTxnLog; clock: Clock; logger: Logger }) {
     this.#options = options;
@@ -84,6 +94,7 @@ export class QuorumPeer {
     this.#clock = parts.clock;
     this.#logger = parts.logger;
     this.#lastLoggedZxid = parts.replica.tree.lastProcessedZxid;
+    this.#committedLog = [...options.recentTxns];
     const epochs = loadEpochs(options.snapDirectory, this.#lastLoggedZxid);
     this.#acceptedEpoch = epochs.acceptedEpoch;
     this.#currentEpoch = epochs.currentEpoch;
@@ -126,8 +137,8 @@ export class QuorumPeer {
 
   async start(): Promise<void> {
     await this.#transport.listen();
-    const tickMs = Math.max(20, Math.min(200, Math.floor(this.#options.tickTimeMs / 4)));
-    this.#ticker = setInterval(() => this.#tick(), tickMs);
+    // A fine tick: the election decides finalizeWait (200 ms) after its quorum, not on a coarse tick.
+    this.#ticker = setInterval(() => this.#tick(), 20);
     this.#lookForLeader();
   }
 
@@ -205,8 +216,30 @@ export class QuorumPeer {
   #abandon(reason: string): void {
     this.#logger.warn({ role: this.#role.kind, reason }, 'leaving the role; back to leader election');
     this.#endRole();
+    if (this.#lastLoggedZxid > this.#replica.tree.lastProcessedZxid) {
+      // Proposals we logged but never saw committed are part of our history now (3.8 reloads its
+      // database from disk when a role ends): rebuild the tree from the log before voting.
+      this.#replica.setMode({ kind: 'notServing' });
+      this.#reloadThenLook().catch((error: unknown) => {
+        this.#logger.fatal({ err: error }, 'cannot reload the data tree from disk');
+        this.#lookForLeader();
+      });
+      return;
+    }
     // Back to LOOKING at once: until then the election core would keep answering others with the
     // vote of the role that just ended.
+    this.#lookForLeader();
+  }
+
+  async #reloadThenLook(): Promise<void> {
+    await this.#storage.flush().catch(() => undefined);
+    const recovered = await recover(
+      { snapDirectory: this.#options.snapDirectory, logDirectory: this.#options.logDirectory, extendedTypesEnabled: this.#options.extendedTypesEnabled },
+      this.#logger,
+    );
+    this.#replica.replaceState(recovered.tree, recovered.sessions);
+    this.#lastLoggedZxid = recovered.lastZxid;
+    this.#committedLog = [...recovered.recentTxns];
     this.#lookForLeader();
   }
 
@@ -222,10 +255,16 @@ export class QuorumPeer {
         tickTimeMs: this.#options.tickTimeMs,
         initLimitTicks: this.#options.initLimitTicks,
         syncLimitTicks: this.#options.syncLimitTicks,
-        committedLogSize: 500,
+        committedLogSize: COMMITTED_LOG_SIZE,
         config: Buffer.from(this.#options.configText, 'utf8'),
       },
-      { nowMs: this.#clock.monotonicMs(), acceptedEpoch: this.#acceptedEpoch, currentEpoch: this.#currentEpoch, lastZxid: this.#lastLoggedZxid, committedLog: [] },
+      {
+        nowMs: this.#clock.monotonicMs(),
+        acceptedEpoch: this.#acceptedEpoch,
+        currentEpoch: this.#currentEpoch,
+        lastZxid: this.#lastLoggedZxid,
+        committedLog: this.#committedLog.filter((entry) => entry.zxid <= this.#lastLoggedZxid),
+      },
     );
     const links = new Map<bigint, net.Socket>();
     const server = net.createServer((socket) => this.#acceptLearner(core, links, socket));
@@ -420,6 +459,7 @@ export class QuorumPeer {
     tree.lastProcessedZxid = zxid;
     this.#replica.replaceState(tree, new Map(snapshot.sessions));
     this.#lastLoggedZxid = zxid;
+    this.#committedLog = [];
     this.#logger.info({ zxid: hex(zxid), nodes: snapshot.nodes.length }, 'loaded the leader snapshot');
     core.snapshotLoaded(zxid);
     this.#run(core.takeEffects());
@@ -487,6 +527,8 @@ export class QuorumPeer {
       case 'commit':
         if (role.kind === 'leading') this.#replica.committedUpTo(effect.zxid);
         else this.#replica.applyCommitted(decodeTxn(effect.txn));
+        this.#committedLog.push({ zxid: effect.zxid, txn: effect.txn });
+        if (this.#committedLog.length > COMMITTED_LOG_SIZE) this.#committedLog.shift();
         return;
       case 'disconnect':
         if (role.kind === 'leading') role.links.get(effect.to)?.destroy();
@@ -515,6 +557,7 @@ export class QuorumPeer {
   }
 
   #serve(epoch: bigint): void {
+    this.#election.updateEstablishedEpoch(epoch);
     const role = this.#role;
     if (role.kind === 'leading') {
       const core = role.core;
@@ -578,5 +621,6 @@ export class QuorumPeer {
     this.#replica.replaceState(recovered.tree, recovered.sessions);
     this.#lastLoggedZxid = recovered.lastZxid;
     this.#appendedZxid = recovered.lastZxid;
+    this.#committedLog = [...recovered.recentTxns];
   }
 }

@@ -31,7 +31,11 @@ export interface RecoveredState {
   readonly snapshotZxid: bigint | null;
   readonly snapshotFile: string | null;
   readonly txnsReplayed: number;
+  /** The last replayed txns (up to 500), oldest first: a new leader DIFFs learners from them. */
+  readonly recentTxns: { zxid: bigint; txn: Buffer }[];
 }
+
+const RECENT_TXNS_KEPT = 500;
 
 export class RecoveryError extends Error {
   readonly code = 'ZKS_RECOVERY';
@@ -124,6 +128,7 @@ async function replayLogs(
   sessions: Map<bigint, number>,
   logger: Logger,
   expectedDigest: { zxid: bigint; digest: bigint } | null = null,
+  recent: { zxid: bigint; txn: Buffer }[] = [],
 ): Promise<number> {
   let replayed = 0;
   let pendingDigest = expectedDigest;
@@ -167,6 +172,9 @@ async function replayLogs(
       tree.applyTxn(txn);
       applySessionEffects(txn, sessions);
       replayed++;
+      // A copy: the entry is a view of the whole (preallocated) file.
+      recent.push({ zxid, txn: Buffer.from(entry.txnBytes) });
+      if (recent.length > RECENT_TXNS_KEPT) recent.shift();
       checkDigest();
     }
     const end = scan.end;
@@ -209,7 +217,8 @@ export async function recover(options: RecoveryOptions, logger: Logger): Promise
         continue;
       }
     }
-    const replayed = await replayLogs(options.logDirectory, needed, loaded.tree, loaded.sessions, logger, loaded.digest);
+    const recentTxns: { zxid: bigint; txn: Buffer }[] = [];
+    const replayed = await replayLogs(options.logDirectory, needed, loaded.tree, loaded.sessions, logger, loaded.digest, recentTxns);
     logger.info(
       { snapshot: loaded.file.name, snapshotZxid: `0x${loaded.file.zxid.toString(16)}`, txnsReplayed: replayed, lastZxid: `0x${loaded.tree.lastProcessedZxid.toString(16)}` },
       'recovered the data tree',
@@ -221,6 +230,7 @@ export async function recover(options: RecoveryOptions, logger: Logger): Promise
       snapshotZxid: i >= 0 ? loaded.file.zxid : null,
       snapshotFile: i >= 0 ? loaded.file.name : null,
       txnsReplayed: replayed,
+      recentTxns,
     };
   }
   throw new RecoveryError('unreachable: the empty-tree fallback always returns or throws');

@@ -159,6 +159,12 @@ export class FollowerCore {
     switch (message.kind) {
       case 'proposal':
         this.#pending.set(message.zxid, message.txn);
+        if (this.#phase === 'awaitingNewLeaderLogged' || this.#phase === 'awaitingUpToDate') {
+          // After NEWLEADER the log is ours to write: log it now and ACK once it is fsynced
+          // (3.8 logs these at UPTODATE; either way they must reach the log).
+          this.#unacked.push(message.zxid);
+          this.#effects.push({ kind: 'append', zxid: message.zxid, txn: message.txn });
+        }
         return;
       case 'commit':
         if (this.#logProposals) {

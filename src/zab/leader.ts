@@ -198,7 +198,8 @@ export class LeaderCore {
     learner.phase = 'epochAcked';
     if (!learner.observer) this.#epochAcks.add(learner.sid);
     this.#tryEpochQuorum();
-    if (this.#phase !== 'discovery') this.#syncLearner(learner);
+    // The quorum just reached may have synced this learner already: one sync per learner.
+    if (this.#phase !== 'discovery' && learner.phase === 'epochAcked') this.#syncLearner(learner);
   }
 
   #tryEpochQuorum(): void {
@@ -228,7 +229,7 @@ export class LeaderCore {
     } else if (peerLast > maxLog && !peerAtNewEpoch) {
       this.#send(learner.sid, { kind: 'trunc', zxid: maxLog });
       sentUpTo = maxLog;
-    } else if (peerLast >= minLog && peerLast <= maxLog && log.length > 0) {
+    } else if (log.length > 0 && peerLast <= maxLog && (peerLast >= minLog || this.#logStartsRightAfter(peerLast, minLog))) {
       sentUpTo = this.#queueCommitted(learner, peerLast, maxLog);
     } else {
       this.#send(learner.sid, { kind: 'snap', zxid: lastProcessed });
@@ -242,6 +243,11 @@ export class LeaderCore {
     }
     this.#send(learner.sid, { kind: 'newLeader', zxid: zxidOf(this.#newEpoch, 0n), config: this.#options.config });
     learner.phase = 'awaitingNewLeaderAck';
+  }
+
+  /** A learner at the very start of an epoch, and our log holds that epoch from its first txn. */
+  #logStartsRightAfter(peerLast: bigint, minLog: bigint): boolean {
+    return (peerLast & 0xffffffffn) === 0n && epochOf(minLog) === epochOf(peerLast) && (minLog & 0xffffffffn) === 1n;
   }
 
   /** DIFF (or TRUNC then DIFF) with the committed proposals after the learner's last zxid. */
@@ -284,7 +290,7 @@ export class LeaderCore {
     learner.phase = 'awaitingUpToDate';
     if (!learner.observer) this.#newLeaderAcks.add(learner.sid);
     this.#tryNewLeaderQuorum();
-    if (this.#phase === 'broadcast') this.#sendUpToDate(learner);
+    if (this.#phase === 'broadcast' && learner.phase === 'awaitingUpToDate') this.#sendUpToDate(learner);
   }
 
   #tryNewLeaderQuorum(): void {
@@ -369,7 +375,7 @@ export class LeaderCore {
       const first = this.#pendingSyncs[0] as { zxid: bigint; sid: bigint };
       if (this.#outstanding.size > 0 && first.zxid > this.#lastCommitted) return;
       this.#pendingSyncs.shift();
-      this.#send(first.sid, { kind: 'sync', zxid: 0n, body: Buffer.alloc(0) });
+      this.#send(first.sid, { kind: 'sync', zxid: 0n, body: null });
     }
   }
 
@@ -403,7 +409,7 @@ export class LeaderCore {
         this.#ack(learner, message.zxid);
         return;
       case 'ping':
-        if (message.touches.length > 0) this.#effects.push({ kind: 'sessionTouches', from, touches: message.touches });
+        if (message.touches !== null && message.touches.length > 0) this.#effects.push({ kind: 'sessionTouches', from, touches: message.touches });
         return;
       default:
         return;
@@ -426,7 +432,7 @@ export class LeaderCore {
     if (nowMs - this.#lastPingMs >= this.#options.tickTimeMs / 2) {
       this.#lastPingMs = nowMs;
       for (const learner of this.#learners.values()) {
-        if (learner.phase === 'active') this.#send(learner.sid, { kind: 'ping', zxid: this.#lastProposed, touches: [] });
+        if (learner.phase === 'active') this.#send(learner.sid, { kind: 'ping', zxid: this.#lastProposed, touches: null });
       }
     }
     const syncLimitMs = this.#options.syncLimitTicks * this.#options.tickTimeMs;

@@ -38,13 +38,16 @@ export type QuorumMessage =
   | { readonly kind: 'proposal'; readonly zxid: bigint; readonly txn: Buffer }
   | { readonly kind: 'ack'; readonly zxid: bigint }
   | { readonly kind: 'commit'; readonly zxid: bigint }
-  /** Leader to learner: empty. Learner to leader: the sessions it saw activity on, with their timeouts. */
-  | { readonly kind: 'ping'; readonly zxid: bigint; readonly touches: [bigint, number][] }
+  /**
+   * Leader to learner: no data (null, as 3.8 sends it). Learner to leader: the sessions it saw
+   * activity on, with their timeouts (possibly none: an empty buffer).
+   */
+  | { readonly kind: 'ping'; readonly zxid: bigint; readonly touches: [bigint, number][] | null }
   /** Learner to leader: is this session (a client reconnecting to the learner) still valid? */
   | { readonly kind: 'revalidate'; readonly sessionId: bigint; readonly timeoutMs: number }
   /** Leader to learner: the answer (Java writes a long and a boolean, 9 bytes). */
   | { readonly kind: 'revalidateReply'; readonly sessionId: bigint; readonly valid: boolean }
-  | { readonly kind: 'sync'; readonly zxid: bigint; readonly body: Buffer }
+  | { readonly kind: 'sync'; readonly zxid: bigint; readonly body: Buffer | null }
   | { readonly kind: 'inform'; readonly zxid: bigint; readonly txn: Buffer }
   | { readonly kind: 'newLeader'; readonly zxid: bigint; readonly config: Buffer }
   | { readonly kind: 'learnerInfo'; readonly observer: boolean; readonly acceptedEpoch: bigint; readonly serverId: bigint; readonly protocolVersion: number; readonly configVersion: bigint }
@@ -86,6 +89,7 @@ export function toPacket(message: QuorumMessage): QuorumPacket {
     case 'commit':
       return { type: PacketType.commit, zxid: message.zxid, data: null, authinfo: [] };
     case 'ping': {
+      if (message.touches === null) return { type: PacketType.ping, zxid: message.zxid, data: null, authinfo: [] };
       const data = Buffer.alloc(message.touches.length * 12);
       message.touches.forEach(([id, timeout], i) => {
         data.writeBigInt64BE(id, i * 12);
@@ -175,7 +179,7 @@ export function fromPacket(packet: QuorumPacket): QuorumMessage {
       need(12);
       return { kind: 'revalidate', sessionId: data.readBigInt64BE(0), timeoutMs: data.readInt32BE(8) };
     case PacketType.sync:
-      return { kind: 'sync', zxid: packet.zxid, body: data };
+      return { kind: 'sync', zxid: packet.zxid, body: packet.data };
     case PacketType.inform:
       return { kind: 'inform', zxid: packet.zxid, txn: data };
     case PacketType.newLeader:

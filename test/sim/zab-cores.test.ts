@@ -169,6 +169,10 @@ describe('Zab cores', () => {
         const expected = result.nodes.get(result.leaderId)?.applied;
         for (const node of result.nodes.values()) expect(node.applied, `seed ${seed}, node ${node.id}`).toEqual(expected);
         for (const node of result.nodes.values()) expect(node.currentEpoch).toBe(2n);
+        // Whatever a member applied is in its log, or it could not recover it after a restart.
+        for (const node of result.nodes.values()) {
+          for (const applied of node.applied) expect(node.logged.has(applied.zxid), `seed ${seed}, node ${node.id}, ${applied.zxid}`).toBe(true);
+        }
         expect(result.committedByLeader[0]).toBe(zxidOf(2n, 1n));
       }),
       { numRuns: 60 },

@@ -231,6 +231,15 @@ export class FastLeaderElection {
     return { send: [], connectAll: false, decision: null };
   }
 
+  /**
+   * Once the leader's epoch is established, the settled vote carries it as its peer epoch (3.8's
+   * updateElectionVote, ZOOKEEPER-1732): a server joining later compares votes by leader and peer
+   * epoch, and every member must answer it alike.
+   */
+  updateEstablishedEpoch(epoch: bigint): void {
+    if (this.#final !== null) this.#final = { ...this.#final, peerEpoch: epoch };
+  }
+
   /** The leader must itself say it leads, unless it is us (then the round must match). */
   #checkLeader(votes: ReadonlyMap<bigint, Vote>, leader: bigint, electionEpoch: bigint): boolean {
     if (leader !== this.#options.myId) return votes.get(leader)?.state === 'leading';

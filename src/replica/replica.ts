@@ -583,7 +583,8 @@ export class Replica {
   #handleConnectionRequest(state: ConnectionState, xid: number, request: ConnectionRequest): void {
     switch (request.kind) {
       case 'auth': {
-        const ids = this.#auth.authenticate(request.record.scheme, request.record.auth ?? Buffer.alloc(0), state.connection.remoteAddress);
+        // 3.8 fails an auth packet without data (its providers dereference it) with AuthFailed.
+        const ids = request.record.auth === null ? null : this.#auth.authenticate(request.record.scheme, request.record.auth, state.connection.remoteAddress);
         if (ids === null) {
           this.#send(state, encodeReply({ xid, zxid: 0n, err: ErrorCode.authFailed, body: NO_BODY }));
           this.#closeConnection(state);

@@ -29,8 +29,15 @@ export function zkServerScript(): string {
 }
 
 async function waitForServing(proc: ManagedProcess, port: number, deadline: number): Promise<boolean> {
+  // Two launchers can be handed the same free port: only trust an answer once THIS process says it
+  // listens on it (its own log line), or we could be talking to another test's server.
+  const listening = new RegExp(`"port":${port},[^\n]*"msg":"serving clients"`, 'u');
   while (Date.now() < deadline) {
     if (proc.exitInfo() !== undefined) return false;
+    if (!listening.test(proc.readLog())) {
+      await sleep(25);
+      continue;
+    }
     try {
       if ((await sendFourLetterWord(port, 'ruok', '127.0.0.1', 1000)) === 'imok') return true;
     } catch {

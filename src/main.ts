@@ -5,7 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config/index.js';
 import type { Logger } from './logging/logger.js';
-import { ClientServer, type FourLetterWords } from './net/client-server.js';
+import { ClientServer, type ClientConnectionHandler, type FourLetterWords } from './net/client-server.js';
+import { isFourLetterWord, isFourLetterWordEnabled, ZK_NOT_SERVING } from './admin/index.js';
 import { type Clock, type TxnStorage } from './replica/ports.js';
 import { Replica, type Authentication } from './replica/replica.js';
 import { openDataDirectories } from './storage/data-directory.js';
@@ -45,6 +46,24 @@ function quorumConfigText(config: ServerConfig): string {
   return `${lines.join('')}version=${config.quorumConfigVersion.toString(16)}`;
 }
 
+/** While the data is loading, clients are turned away (3.8: "ZooKeeperServer not running"). */
+const loadingHandler: ClientConnectionHandler = {
+  connectionOpened: () => undefined,
+  frameReceived: (connection) => connection.close(),
+  connectionClosed: () => undefined,
+};
+
+/** While loading, 3.8 answers ruok with imok and the other words with "not currently serving". */
+function loadingWords(whitelist: ReadonlySet<string>): FourLetterWords {
+  return {
+    recognise: (bytes) => isFourLetterWord(bytes),
+    run: (word) => {
+      if (!isFourLetterWordEnabled(word, whitelist)) return `${word} is not executed because it is not in the whitelist.\n`;
+      return word === 'ruok' ? 'imok' : `${ZK_NOT_SERVING}\n`;
+    },
+  };
+}
+
 export const systemClock: Clock = {
   wallMs: () => Date.now(),
   monotonicMs: () => Math.floor(performance.timeOrigin + performance.now()),
@@ -74,6 +93,20 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const clock = options.clock ?? systemClock;
   const authentication = options.authentication ?? createAuthentication(config, logger.child({ component: 'auth' }));
   const startedAtMs = clock.monotonicMs();
+  const address = config.clientAddress;
+  const clientServer = new ClientServer(
+    {
+      host: address?.host ?? null,
+      port: options.clientPortOverride ?? address?.port ?? config.clientPort,
+      maxClientCnxns: config.maxClientCnxns,
+      maxFrameBytes: config.juteMaxBuffer,
+      maxPendingWriteBytes: 16 * 1024 * 1024,
+    },
+    loadingHandler,
+    loadingWords(new Set(config.fourLetterWords)),
+    logger.child({ component: 'client-port' }),
+  );
+  const listening = await clientServer.listen();
   const adminState = createAdminState();
   const registry = new Registry();
   const metrics = createMetrics(registry, { runtimeMetrics: config.metrics.exportJvmInfo });
@@ -199,23 +232,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
       throw error;
     }
   }
-  const address = config.clientAddress;
-  const clientServer = new ClientServer(
-    {
-      host: address?.host ?? null,
-      port: options.clientPortOverride ?? address?.port ?? config.clientPort,
-      maxClientCnxns: config.maxClientCnxns,
-      maxFrameBytes: config.juteMaxBuffer,
-      maxPendingWriteBytes: 16 * 1024 * 1024,
-    },
-    replica,
-    words,
-    logger.child({ component: 'client-port' }),
-  );
-  if (config.systemProperties['zkts.test.fault'] !== undefined) {
-    logger.warn({ fault: config.systemProperties['zkts.test.fault'] }, 'TEST FAULT ENABLED: this server is deliberately broken');
-  }
-  const listening = await clientServer.listen();
+  clientServer.serve(replica, words);
   if (quorumPeer !== null) await quorumPeer.start();
   // autopurge, as 3.8's DatadirCleanupManager: once at start, then every purgeInterval hours, keeping
   // at least 3 snapshots (3.8 silently raises a smaller snapRetainCount to 3).

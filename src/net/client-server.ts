@@ -36,8 +36,8 @@ const FOUR_LETTER_LINGER_MS = 2000;
 
 export class ClientServer {
   readonly #options: ClientServerOptions;
-  readonly #handler: ClientConnectionHandler;
-  readonly #words: FourLetterWords;
+  #handler: ClientConnectionHandler;
+  #words: FourLetterWords;
   readonly #logger: Logger;
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
@@ -69,6 +69,15 @@ export class ClientServer {
       if (this.#options.host === null) this.#server.listen(this.#options.port, done);
       else this.#server.listen(this.#options.port, this.#options.host, done);
     });
+  }
+
+  /**
+   * Hands the port to the real server once its data is loaded. The port opens before that, so
+   * probes get `imok` during a long recovery, as with 3.8 (which answers ruok before loading).
+   */
+  serve(handler: ClientConnectionHandler, words: FourLetterWords): void {
+    this.#handler = handler;
+    this.#words = words;
   }
 
   close(): Promise<void> {

@@ -30,7 +30,19 @@ class FrameReader {
     socket.on('data', (chunk: Buffer) => this.#push(chunk));
   }
 
+  /** What could not be decoded (a throw inside a 'data' handler would be an uncaught exception). */
+  error: string | null = null;
+
   #push(chunk: Buffer): void {
+    if (this.error !== null) return;
+    try {
+      this.#decode(chunk);
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  #decode(chunk: Buffer): void {
     this.#buffer = Buffer.concat([this.#buffer, chunk]);
     if (this.#expectInitial) {
       const initial = decodeInitialMessage(this.#buffer);
@@ -132,7 +144,7 @@ export async function probeVotes(ensemble: MixedEnsemble, asId: number, timeoutM
           answer = channel.reader.frames.find((f) => f.atMs >= sentAt)?.notification ?? null;
           if (answer === null) await sleep(20);
         }
-        results.push({ id, kind, vote: answer, error: answer === null ? `no answer within ${timeoutMs} ms` : null });
+        results.push({ id, kind, vote: answer, error: answer === null ? (channel.reader.error ?? `no answer within ${timeoutMs} ms`) : null });
       } catch (error) {
         results.push({ id, kind, vote: null, error: error instanceof Error ? error.message : String(error) });
       }

@@ -5,10 +5,10 @@
 // sessions stay alive and move between kinds, the leader is SIGKILLed and the others go on, and a
 // restarted member catches up by DIFF, SNAP and TRUNC.
 //
-// Restarts that would put a member back into a pair made of one Java and one of our servers are
-// left out here: they hang today (finding F2 in FINDINGS.md) and are specified in
-// known-differences.test.ts. Leadership is forced by start order: a fresh ensemble elects the
-// highest myid among the first quorum; later the highest zxid, then the highest myid.
+// Members are also restarted into a pair made of one Java and one of our servers: that needs our
+// votes to carry the established epoch as 3.8's do (finding F2 in FINDINGS.md, fixed in 13d5227).
+// Leadership is forced by start order: a fresh ensemble elects the highest myid among the first
+// quorum; later the highest zxid, then the highest myid.
 
 import { describe, expect, it } from 'vitest';
 import {
@@ -52,9 +52,15 @@ describe.skipIf(!INTEROP.ok)('mixed ensembles with Apache ZooKeeper 3.8', () => 
         await expectSessionMoves(ensemble, 1, 3, 4000);
         // The Java leader dies: ours (1) and Java (2) elect one of them (the larger zxid, then the
         // larger id: usually 2, but txns in flight at the kill can leave either one ahead).
+        // FLAKY until F7 is fixed: our follower can crash on a reset election connection here.
         await ensemble.kill(3);
         await ensemble.waitForQuorum({ ids: [1, 2] });
         await writesAgree(ensemble, 'after-failover', [1, 2]);
+        // The former leader returns to a pair of one Java and one ours member (F2) and catches up
+        // (DIFF, or TRUNC/SNAP when it had logged a txn that was in flight at the kill).
+        await startAndWait(ensemble, [3]);
+        expect((await syncModeOf(ensemble, 3)).length).toBe(1);
+        await writesAgree(ensemble, 'rejoined');
       }),
     SCENARIO_TIMEOUT_MS,
   );
@@ -104,6 +110,13 @@ describe.skipIf(!INTEROP.ok)('mixed ensembles with Apache ZooKeeper 3.8', () => 
         await expectSessionMoves(ensemble, 3, 1, 4000);
         await expectSessionMoves(ensemble, 1, 2, 4000);
 
+        // A Java follower restarts under our leader, next to the other Java follower (F2).
+        await ensemble.kill(1);
+        await someWrites(ensemble, 2, 'java-away');
+        await startAndWait(ensemble, [1], 3);
+        expect(await syncModeOf(ensemble, 1)).toEqual(['DIFF']);
+        await expectBulk(ensemble, 1, 'java-away', 10);
+
         await ensemble.kill(3);
         const javaLeader = await ensemble.waitForQuorum({ ids: [1, 2] });
         await someWrites(ensemble, 1, 'while-away');
@@ -143,6 +156,10 @@ describe.skipIf(!INTEROP.ok)('mixed ensembles with Apache ZooKeeper 3.8', () => 
         await ensemble.kill(2);
         await ensemble.waitForQuorum({ ids: [1, 3] });
         await writesAgree(ensemble, 'after-failover', [1, 3]);
+        // Our former leader returns to a pair of one Java and one ours member (F2).
+        await startAndWait(ensemble, [2]);
+        expect((await syncModeOf(ensemble, 2)).length).toBe(1);
+        await writesAgree(ensemble, 'rejoined');
       }),
     SCENARIO_TIMEOUT_MS,
   );
@@ -160,6 +177,15 @@ describe.skipIf(!INTEROP.ok)('mixed ensembles with Apache ZooKeeper 3.8', () => 
         await expectSessionMoves(ensemble, 1, 2, 4000);
         await expectSessionMoves(ensemble, 3, 1, 4000);
 
+        // Our follower restarts under the Java leader, next to our other follower (F2).
+        await ensemble.kill(1);
+        await someWrites(ensemble, 2, 'ours-away');
+        await startAndWait(ensemble, [1], 3);
+        expect(await syncModeOf(ensemble, 1)).toEqual(['DIFF']);
+        await expectBulk(ensemble, 1, 'ours-away', 10);
+
+        // FLAKY until F7 is fixed: killing the Java leader can crash one of our followers
+        // ("Error: read ECONNRESET ... Unhandled 'error' event" in its log, exit code 1).
         await ensemble.kill(3);
         const oursLeader = await ensemble.waitForQuorum({ ids: [1, 2] });
         await someWrites(ensemble, 1, 'while-away');

@@ -10,6 +10,8 @@ import { runCli } from './commands/index.js';
 runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }).then(
   (code) => {
     process.exitCode = code;
+    // a client socket left half-closed by a partitioned server must not keep the process alive
+    setTimeout(() => process.exit(code), 3000).unref();
   },
   (e: unknown) => {
     process.stderr.write(`jepsen: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

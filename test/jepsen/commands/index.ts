@@ -3,11 +3,13 @@
  * Exit code 3: bad arguments or unreadable input (message on stderr); other codes are the
  * command's own.
  */
+import { calibrateCommand } from './calibrate.js';
 import { checkCommand } from './check.js';
 import { EXIT_USAGE, UsageError, type Command, type CommandIO } from './command.js';
+import { testCommand } from './test.js';
 
 /** The subcommands; add new ones here. */
-export const COMMANDS: readonly Command[] = [checkCommand];
+export const COMMANDS: readonly Command[] = [checkCommand, testCommand, calibrateCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,164 @@
+// The VOPR command line: runs the core-level swarm simulation for one seed, a range of seeds, or
+// random seeds for a while, prints every seed with its outcome, and on a failure the seed, the
+// first violated check, the drawn parameters, every peer's state and the trace that led there.
+//
+//   npm run vopr -- --seed 1234 [--peers 5] [--steps 20000] [--trace]
+//   npm run vopr -- --seeds 1..500 [--keep-going]
+//   npm run vopr -- --random 60            (random seeds for 60 s)
+//   --assume-fixed fast-forward,updating-epoch,truncate-flush   simulate with shell fixes applied
+//   --lines N (trace lines kept, default 400), --liveness-ms N (default 300000)
+
+import { randomInt } from 'node:crypto';
+import { DEFAULT_FLAGS, runSwarm, type SwarmResult } from './swarm.js';
+import type { ShellFlags } from './sim-peer.js';
+
+interface Cli {
+  seeds: number[] | null;
+  randomSeconds: number | null;
+  peers: number | undefined;
+  steps: number;
+  livenessMs: number;
+  lines: number;
+  trace: boolean;
+  keepGoing: boolean;
+  brief: boolean;
+  flags: ShellFlags;
+  checkDurableQuorum: boolean;
+}
+
+/** Known bugs the simulation can look past: shell behaviour changed, or a check relaxed. */
+const FIXES: Record<string, Partial<ShellFlags> & { checkDurableQuorum?: boolean }> = {
+  'fast-forward': { fastForwardOnRoleEnd: true },
+  'updating-epoch': { updatingEpochFile: true },
+  'truncate-flush': { truncateWaitsForFlush: true },
+  'newleader-window': { holdPacketsUntilUpToDate: true },
+  'double-sync': { syncLearnerOnce: true },
+  'stale-ack': { checkDurableQuorum: false },
+  'stale-flush': { flushReportedToItsRole: true },
+  'role-after-effects': { electAfterEffects: true },
+  'trunc-verify': { truncateVerifiesPoint: true },
+  'snap-durable': { reloadUndurableSnap: true },
+  'connect-timeout': { leaderConnectTimeout: true },
+  'fle-settled-vote': { settledVotesByLeaderOnly: true },
+};
+
+function usage(message: string): never {
+  process.stderr.write(`vopr: ${message}\nusage: vopr --seed N | --seeds A..B | --random SECONDS [--peers 3|5] [--steps N] [--trace] [--keep-going] [--assume-fixed ${Object.keys(FIXES).join(',')}]\n`);
+  process.exit(2);
+}
+
+function integer(text: string | undefined, name: string): number {
+  if (text === undefined || !/^\d+$/u.test(text)) usage(`${name} needs a non-negative integer`);
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) usage(`${name} is too large`);
+  return value;
+}
+
+export function parseCli(argv: readonly string[]): Cli {
+  const cli: Cli = { seeds: null, randomSeconds: null, peers: undefined, steps: 20000, livenessMs: 300_000, lines: 400, trace: false, keepGoing: false, brief: false, flags: { ...DEFAULT_FLAGS }, checkDurableQuorum: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const value = (): string | undefined => argv[++i];
+    switch (arg) {
+      case '--seed':
+        cli.seeds = [integer(value(), '--seed')];
+        break;
+      case '--seeds': {
+        const text = value() ?? '';
+        const match = /^(\d+)\.\.(\d+)$/u.exec(text);
+        if (match === null) usage('--seeds needs A..B');
+        const from = integer(match[1], '--seeds');
+        const to = integer(match[2], '--seeds');
+        if (to < from) usage('--seeds A..B needs A <= B');
+        cli.seeds = Array.from({ length: to - from + 1 }, (_, k) => from + k);
+        break;
+      }
+      case '--random':
+        cli.randomSeconds = integer(value(), '--random');
+        break;
+      case '--peers': {
+        const peers = integer(value(), '--peers');
+        if (peers < 1 || peers > 9) usage('--peers must be between 1 and 9');
+        cli.peers = peers;
+        break;
+      }
+      case '--steps':
+        cli.steps = integer(value(), '--steps');
+        break;
+      case '--liveness-ms':
+        cli.livenessMs = integer(value(), '--liveness-ms');
+        break;
+      case '--lines':
+        cli.lines = integer(value(), '--lines');
+        break;
+      case '--trace':
+        cli.trace = true;
+        break;
+      case '--keep-going':
+        cli.keepGoing = true;
+        break;
+      case '--brief':
+        cli.brief = true;
+        break;
+      case '--assume-fixed':
+        for (const name of (value() ?? '').split(',')) {
+          const fix = FIXES[name];
+          if (fix === undefined) usage(`unknown fix ${name}`);
+          const { checkDurableQuorum, ...flags } = fix;
+          cli.flags = { ...cli.flags, ...flags };
+          if (checkDurableQuorum !== undefined) cli.checkDurableQuorum = checkDurableQuorum;
+        }
+        break;
+      default:
+        usage(`unknown argument ${arg}`);
+    }
+  }
+  return cli;
+}
+
+export function formatFailure(result: SwarmResult): string {
+  return [
+    `seed ${result.seed}: FAILED ${result.check}`,
+    `  ${result.message ?? ''}`,
+    `  params: ${result.params}`,
+    `  ${result.summary}`,
+    'state:',
+    result.state,
+    `trace (last ${result.trace.length} lines):`,
+    ...result.trace.map((line) => `  ${line}`),
+    `replay: npm run vopr -- --seed ${result.seed}${result.params.startsWith('peers=') ? '' : ''}`,
+  ].join('\n');
+}
+
+function main(): void {
+  const cli = parseCli(process.argv.slice(2));
+  const run = (seed: number): SwarmResult => {
+    const echo = cli.trace ? (line: string): void => void process.stdout.write(`${line}\n`) : null;
+    return runSwarm({ seed, steps: cli.steps, livenessMs: cli.livenessMs, flags: cli.flags, checkDurableQuorum: cli.checkDurableQuorum, traceLines: cli.lines, echo, ...(cli.peers === undefined ? {} : { peers: cli.peers }) });
+  };
+  let passed = 0;
+  const failed: SwarmResult[] = [];
+  const report = (result: SwarmResult): boolean => {
+    if (result.ok) {
+      passed++;
+      process.stdout.write(`seed ${result.seed}: ok  ${result.summary}\n`);
+      return true;
+    }
+    failed.push(result);
+    process.stdout.write(cli.brief ? `seed ${result.seed}: FAILED ${result.check}: ${(result.message ?? '').split('\n')[0] ?? ''}\n` : `${formatFailure(result)}\n`);
+    return cli.keepGoing;
+  };
+  if (cli.seeds !== null) {
+    for (const seed of cli.seeds) if (!report(run(seed))) break;
+  } else {
+    const seconds = cli.randomSeconds ?? 0;
+    const until = Date.now() + seconds * 1000;
+    do {
+      if (!report(run(randomInt(0, 2 ** 48)))) break;
+    } while (Date.now() < until);
+  }
+  process.stdout.write(`\n${passed} passed, ${failed.length} failed${failed.length > 0 ? `: ${failed.map((f) => `${f.seed} (${f.check})`).join(', ')}` : ''}\n`);
+  process.exitCode = failed.length > 0 ? 1 : 0;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) main();

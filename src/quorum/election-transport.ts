@@ -119,6 +119,8 @@ export class ElectionTransport {
       socket.setTimeout(0);
       socket.removeAllListeners('error');
       socket.removeAllListeners('timeout');
+      // From here on a reset is just a closed link (3.8 handles each connection's I/O errors alone).
+      socket.on('error', () => socket.destroy());
       this.#backoffMs.delete(sid);
       socket.write(encodeInitialMessage(this.#options.myId, [this.#options.announcedAddress]));
       if (sid > this.#options.myId) {

@@ -223,7 +223,10 @@ export async function startServerOn(spec: ServerSpec, cleanup: Cleanup): Promise
 
 export interface RefusalResult extends ExitInfo {
   readonly log: string;
-  /** The server answered ruok/srvr before it exited (it should not have). */
+  /**
+   * The server served clients before it exited (it should not have): `srvr` answered with its
+   * mode. `ruok` alone is not serving: like 3.8, the port answers imok while the data loads.
+   */
   readonly served: boolean;
   readonly timedOut: boolean;
 }
@@ -241,7 +244,7 @@ export async function runExpectingExit(spec: ServerSpec, cleanup: Cleanup, timeo
   while (proc.exitInfo() === undefined && Date.now() < deadline) {
     if (!served) {
       try {
-        served = (await sendFourLetterWord(port, 'ruok', '127.0.0.1', 300)) === 'imok';
+        served = (await sendFourLetterWord(port, 'srvr', '127.0.0.1', 300)).includes('Mode:');
       } catch {
         // not listening: expected
       }

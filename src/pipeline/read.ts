@@ -123,8 +123,7 @@ function setWatches(
 }
 
 /** Executes a read (or a watch-management request) against the applied tree. */
-export function executeRead(env: ReadEnvironment, ctx: ReadContext, request: ReadRequest, lastZxidPath: string | null = null): ReadOutcome {
-  void lastZxidPath;
+export function executeRead(env: ReadEnvironment, ctx: ReadContext, request: ReadRequest): ReadOutcome {
   switch (request.kind) {
     case 'exists': {
       const path = request.record.path;

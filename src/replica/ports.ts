@@ -35,24 +35,3 @@ export interface TxnStorage {
    */
   abandonUnflushed(): Promise<boolean>;
 }
-
-/** Keeps txns in memory only: nothing survives a restart (until durable storage lands). */
-export class InMemoryTxnStorage implements TxnStorage {
-  #appendedCount = 0;
-
-  append(_txn: Txn): void {
-    this.#appendedCount++;
-  }
-
-  flush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  abandonUnflushed(): Promise<boolean> {
-    return Promise.resolve(true);
-  }
-
-  get appendedCount(): number {
-    return this.#appendedCount;
-  }
-}

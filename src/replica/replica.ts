@@ -314,14 +314,6 @@ export class Replica {
     return this.#tree.lastProcessedZxid;
   }
 
-  /** Sets the zxid to continue from, after recovery from disk. */
-  restoreLastZxid(zxid: bigint): void {
-    assert(this.#pending.length === this.#pendingHead, 'restore happens before any request');
-    this.#tree.lastProcessedZxid = zxid;
-    this.#lastPreparedZxid = zxid;
-    this.#lastDurableZxid = zxid;
-  }
-
   get outstandingRequests(): number {
     return this.#pending.length - this.#pendingHead;
   }

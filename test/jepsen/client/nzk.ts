@@ -310,10 +310,16 @@ export const nzkFactory: ClientFactory = {
       // node-zookeeper-client 1.1.3 keeps a partial reply frame (ConnectionManager.pendingBuffer)
       // across a reconnect and parses the new connection's bytes after it: garbage, and an
       // exception thrown from the socket handler. Drop it whenever the connection is lost.
-      c.on('disconnected', () => {
-        const cm: unknown = (c as unknown as { connectionManager?: unknown }).connectionManager;
-        if (typeof cm === 'object' && cm !== null && 'pendingBuffer' in cm) (cm as { pendingBuffer: unknown }).pendingBuffer = null;
-      });
+      // The client's own 'disconnected' event fires only on a change of its state, not after each
+      // failed attempt, so listen to the connection manager's raw states: DISCONNECTED (0) after
+      // every socket close, CONNECTING (1) before every new socket.
+      const cm: unknown = (c as unknown as { connectionManager?: unknown }).connectionManager;
+      if (typeof cm === 'object' && cm !== null && 'on' in cm && typeof (cm as { on: unknown }).on === 'function') {
+        const manager = cm as { on(event: 'state', listener: (state: number) => void): void; pendingBuffer: unknown };
+        manager.on('state', (state) => {
+          if (state === 0 || state === 1) manager.pendingBuffer = null;
+        });
+      }
       c.once('connected', () => {
         if (done) return;
         done = true;

@@ -173,7 +173,7 @@ describe.skipIf(!INTEROP.ok)('3.8 quorum protocol: where we differ (FINDINGS.md)
 
   // ---- F7 ---------------------------------------------------------------------------------------
 
-  it.fails(
+  it(
     'F7: our server survives a peer that resets the election connection it opened to it (QuorumCnxManager.initiateConnection)',
     () =>
       withEnsemble('o1,j2,j3', async (ensemble) => {

@@ -48,7 +48,9 @@ async function syncEverywhere(ensemble: MixedEnsemble): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 2000));
 }
 
-describe.skipIf(!INTEROP.ok)('3.8 quorum protocol: where we differ (FINDINGS.md)', () => {
+// Leadership is forced by start order and timing; on a loaded machine an election can go the
+// other way before the scenario starts. A retry (a fresh ensemble) keeps that out of CI verdicts.
+describe.skipIf(!INTEROP.ok)('3.8 quorum protocol: where we differ (FINDINGS.md)', { retry: 2 }, () => {
   // ---- F1 ---------------------------------------------------------------------------------------
 
   it(

@@ -38,7 +38,9 @@ async function someWrites(ensemble: MixedEnsemble, via: number, tag: string): Pr
   await bulkWrite(ensemble, via, tag, 10);
 }
 
-describe.skipIf(!INTEROP.ok)('mixed ensembles with Apache ZooKeeper 3.8', () => {
+// Leadership is forced by start order and timing; on a loaded machine an election can go the
+// other way before the scenario starts. A retry (a fresh ensemble) keeps that out of CI verdicts.
+describe.skipIf(!INTEROP.ok)('mixed ensembles with Apache ZooKeeper 3.8', { retry: 2 }, () => {
   it(
     '2 Java + 1 ours, Java leads: forms, serves, keeps and moves sessions, survives a leader SIGKILL',
     () =>

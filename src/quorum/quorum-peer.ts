@@ -24,7 +24,7 @@ import { encodeQuorumMessage, fromPacket, PacketType, QuorumPacketDecoder, type 
 import { OpCode } from '../protocol/op-code.js';
 import { ElectionTransport } from './election-transport.js';
 import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, loadEpochs, writeEpoch } from './epoch-files.js';
-import { encodeWireSnapshot, WireSnapshotReader } from './wire-snapshot.js';
+import { encodeWireSnapshot, WireSnapshotReader, type WireSnapshot } from './wire-snapshot.js';
 
 export interface QuorumMember {
   readonly id: bigint;
@@ -449,7 +449,7 @@ export class QuorumPeer {
     });
   }
 
-  #loadLeaderSnapshot(core: FollowerCore, snapshot: { sessions: [bigint, number][]; acls: [number, import('../jute/index.js').ACL[]][]; nodes: import('../tree/data-tree.js').SnapshotNodeInput[] }, zxid: bigint): void {
+  #loadLeaderSnapshot(core: FollowerCore, snapshot: WireSnapshot, zxid: bigint): void {
     const tree = new DataTree({ extendedTypesEnabled: this.#options.extendedTypesEnabled });
     const problem = tree.loadSnapshot(snapshot.acls, snapshot.nodes);
     if (problem !== null) {

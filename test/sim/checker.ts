@@ -2,13 +2,15 @@
 //  - one established leader per epoch (a leader is established when it starts serving);
 //  - one txn per zxid across every log (two proposers of one epoch would clash here first);
 //  - agreement and total order: every applied txn sits at the same position of the one committed
-//    history H, and each peer applies in increasing zxid order;
-//  - nothing committed is lost: an established leader's tree starts with all of H, and a follower
-//    that starts serving holds a prefix of H (nothing uncommitted, nothing out of order);
-//  - a leader commits only what a quorum holds durably;
+//    history H, and each peer applies in increasing zxid order (primary order follows: H is in
+//    zxid order and every delivery is checked against it);
+//  - nothing committed is lost: an established leader's tree agrees with H and holds every txn
+//    committed in an earlier epoch; a follower that starts serving holds a prefix of H; a TRUNC
+//    never leaves a committed txn durable on less than a quorum;
+//  - a leader commits only what a quorum holds durably (fsynced log or snapshot);
 //  - a follower ACKs only what it has fsynced, ACKEPOCH only after its accepted epoch is durable,
-//    and the NEWLEADER ACK only after its current epoch and the sync's txns are durable;
-//  - every txn acknowledged to a client is in H (and, at the end, in every peer's tree).
+//    and NEWLEADER only after its current epoch and the txns of the sync are durable;
+//  - every txn acknowledged to a client is in H and, at the end, in every peer's tree.
 
 import { counterOf, epochOf, hex } from '../../src/zab/effects.js';
 import type { Applied, Disk, TreeState } from './model.js';
@@ -42,6 +44,8 @@ export class Checker {
   readonly staleLeaders: string[] = [];
   /** Whether "commit needs a durable quorum" is checked (off to look past a known bug). */
   checkDurableQuorum = true;
+  /** Which leader (sid@epoch) committed each zxid. */
+  readonly #committedBy = new Map<bigint, string>();
   /** Commits that found no durable quorum (recorded when that check is off), by zxid. */
   readonly underReplicated = new Map<bigint, string>();
   readonly #peers: () => readonly CheckedPeer[];
@@ -147,8 +151,9 @@ export class Checker {
   }
 
   /** The leader commits `zxid`: a quorum must hold it durably right now. */
-  onLeaderCommit(leader: bigint, zxid: bigint, txn: string): void {
+  onLeaderCommit(leader: bigint, epoch: bigint, zxid: bigint, txn: string): void {
     this.checks++;
+    this.#committedBy.set(zxid, `${leader}@${epoch}`);
     const holders = this.#peers().filter((p) => p.disk.holdsDurably(zxid, txn)).map((p) => p.id);
     if (holders.length >= this.#quorumSize) return;
     const detail = `leader ${leader} commits ${hex(zxid)} (${txn}) but only [${holders.join(', ')}] hold it durably`;
@@ -156,15 +161,21 @@ export class Checker {
     this.underReplicated.set(zxid, detail);
   }
 
-  /** A follower's TRUNC removed these txns: a committed one must still be durable on a quorum. */
-  onTruncated(peer: bigint, removed: readonly Applied[]): void {
+  /**
+   * A follower's TRUNC, sent by `leader` in `epoch`, removed these txns: a committed one must still
+   * be durable on a quorum. When the leader that TRUNCs is the one that committed it, in the same
+   * epoch, the commit counted the follower's ACK from before its resync: the known stale-ACK bug.
+   */
+  onTruncated(peer: bigint, leader: bigint, epoch: bigint, removed: readonly Applied[]): void {
     this.checks++;
     for (const entry of removed) {
       const position = this.#historyIndex.get(entry.zxid);
       if (position === undefined || this.history[position]?.txn !== entry.txn) continue;
       const holders = this.#peers().filter((p) => p.disk.holdsDurably(entry.zxid, entry.txn)).map((p) => p.id);
       if (holders.length >= this.#quorumSize) continue;
-      const detail = `peer ${peer} truncates committed ${hex(entry.zxid)} (${entry.txn}); only [${holders.join(', ')}] still hold it durably`;
+      const detail = `peer ${peer} truncates committed ${hex(entry.zxid)} (${entry.txn}) at the TRUNC of leader ${leader} in epoch ${epoch}; only [${holders.join(', ')}] still hold it durably`;
+      const staleAck = this.#committedBy.get(entry.zxid) === `${leader}@${epoch}`;
+      if (!staleAck) throw new Violation('nothing committed is lost', detail);
       if (this.checkDurableQuorum) throw new Violation('commit needs a durable quorum', detail);
       this.underReplicated.set(entry.zxid, detail);
     }

@@ -119,18 +119,27 @@ export function describeZxids(entries: readonly { zxid: bigint; mark: string }[]
 export class RecoveryError extends Error {}
 export class EpochFileError extends Error {}
 
-/** recover(): the newest snapshot, then every logged txn after it, each following the last one. */
-export function recover(disk: Disk): Tree {
+/** How many replayed txns recovery hands back for DIFF syncs (recovery.ts RECENT_TXNS_KEPT). */
+export const RECENT_TXNS_KEPT = 500;
+
+/**
+ * recover(): the newest snapshot, then every logged txn after it, each following the last one. The
+ * last txns replayed from the log (not those inside the snapshot) come back as `recent`.
+ */
+export function recover(disk: Disk): Tree & { recent: Applied[] } {
   const newest = disk.snapshots[disk.snapshots.length - 1];
   const tree = new Tree(newest === undefined ? { txns: [], lastZxid: 0n } : { txns: newest.txns, lastZxid: newest.zxid });
+  const recent: Applied[] = [];
   for (const entry of disk.readable()) {
     if (entry.zxid <= tree.lastZxid) continue;
     if (tree.lastZxid !== 0n && !isNextZxid(tree.lastZxid, entry.zxid)) {
       throw new RecoveryError(`zxid ${hex(entry.zxid)} does not follow ${hex(tree.lastZxid)}; txns are missing`);
     }
     tree.apply({ zxid: entry.zxid, txn: entry.txn });
+    recent.push({ zxid: entry.zxid, txn: entry.txn });
+    if (recent.length > RECENT_TXNS_KEPT) recent.shift();
   }
-  return tree;
+  return Object.assign(tree, { recent });
 }
 
 /** loadEpochs(): a missing file starts from the epoch of the last zxid; inconsistent files refuse to start. */

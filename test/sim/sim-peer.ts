@@ -3,7 +3,8 @@
 // and the real quorum packet codec. Each method below mirrors the quorum-peer.ts method of the same
 // name; where the server's behaviour depends on storage code (FileTxnLog, recovery, epoch files,
 // snapshots), the disk model in model.ts mirrors that code. Deviations are flags in ShellFlags,
-// off by default, so the simulation tests the shell as it is.
+// off by default, so the simulation tests the shell as it is; each flag emulates the fix of a bug
+// the simulator found (known-bugs.ts), so that a run can look past it.
 
 import { OpCode } from '../../src/protocol/op-code.js';
 import { FastLeaderElection, type Decision, type ElectionOutput } from '../../src/zab/election/fast-leader-election.js';
@@ -20,12 +21,6 @@ import type { Scheduler, Trace } from './scheduler.js';
 
 export interface ShellFlags {
   /**
-   * When a role ends, apply to the tree the logged txns it lacks (3.8's fastForwardDataBase in
-   * ZooKeeperServer.shutdown). quorum-peer.ts does not, so a peer that logged proposals as a
-   * follower and then leads has a tree behind its log.
-   */
-  readonly fastForwardOnRoleEnd: boolean;
-  /**
    * A TRUNC waits for the fsync in flight to finish before it cuts the log. quorum-peer.ts does not:
    * FileTxnLog.restartAfter closes the file handle under the flush, which then fails, and a failed
    * FileTxnLog refuses every later flush until a restart (the peer can no longer follow).
@@ -37,19 +32,6 @@ export interface ShellFlags {
    * of refusing to start. epoch-files.ts has no such marker.
    */
   readonly updatingEpochFile: boolean;
-  /**
-   * Packets that follow NEWLEADER are held until UPTODATE and handed to the follower core after it,
-   * so proposals of that window are logged and ACKed in broadcast (3.8 logs them at UPTODATE). A
-   * workaround for FollowerCore, which keeps such proposals in memory only: they are applied on
-   * COMMIT but never logged nor ACKed.
-   */
-  readonly holdPacketsUntilUpToDate: boolean;
-  /**
-   * The leader's effects are filtered so that a learner is synced once per batch (a second
-   * DIFF/TRUNC/SNAP ... NEWLEADER to the same learner is dropped). A workaround for LeaderCore's
-   * #ackEpoch, which syncs the learner whose ACKEPOCH completes the epoch quorum twice.
-   */
-  readonly syncLearnerOnce: boolean;
   /**
    * A finished flush is reported to the current role's core only for the txns that role appended
    * (logged(the last of them)). quorum-peer calls logged(target) with the last zxid appended when
@@ -87,13 +69,43 @@ export interface ShellFlags {
    */
   readonly leaderConnectTimeout: boolean;
   /**
-   * FOLLOWING/LEADING notifications reach the election core with peerEpoch 0, so that settled votes
-   * match on the leader alone (3.8's Vote.equals does so across notification versions). The core
-   * compares peerEpoch too; a follower that attached to a later role of its leader (elected in
-   * another round) then keeps a final vote that differs from the leader's, and a looking peer never
-   * finds a quorum for either: it is locked out until one of them holds a new election.
+   * When a role ends with appends not yet fsynced, or not in the tree, the peer reloads (flushing
+   * first), so that it votes and syncs from where its log really ends. quorum-peer compares the
+   * tree with lastLoggedZxid only. An fsync in flight raises lastLoggedZxid later: the peer votes
+   * and syncs from a zxid its tree does not reach (a DIFF leaves those txns out of the tree), or,
+   * when the tree is already ahead (a COMMIT applied before our own fsync), it votes and leads with
+   * a lastZxid below its history and TRUNCs the others below a committed txn.
    */
-  readonly settledVotesByLeaderOnly: boolean;
+  readonly reloadCountsInflightAppends: boolean;
+  /**
+   * The reload's flush waits for the flush in flight. quorum-peer's #reloadThenLook calls
+   * storage.flush() while its own flush may still run: FileTxnLog writes both batches at once (at
+   * the same file position, and fsyncs finish out of order), so later txns can be durable while
+   * earlier ones are not, and after a crash recovery refuses to start ("txns are missing").
+   */
+  readonly reloadFlushAfterInflight: boolean;
+  /**
+   * While the tree reloads after a role, the peer does not answer election notifications.
+   * quorum-peer's election core keeps answering with the settled vote of the role that just ended
+   * until the reload finishes, so a former leader that restarts with a shorter log collects those
+   * FOLLOWING votes for itself and leads again.
+   */
+  readonly silentDuringReload: boolean;
+  /**
+   * A follower's ACKEPOCH carries its real current epoch where the core sends -1 (it accepted the
+   * epoch in an earlier attempt), so the leader's "follower ahead" check applies. LeaderCore counts
+   * a -1 ACKEPOCH toward the epoch quorum without that check (3.8 does not count it at all:
+   * Leader.waitForEpochAck adds the follower only when currentEpoch != -1): a follower dropped
+   * for being ahead is accepted on its second attempt, then TRUNCed below what it committed.
+   */
+  readonly ackEpochReportsCurrentEpoch: boolean;
+  /**
+   * A follower persists the new currentEpoch at NEWLEADER only once the txns of the sync are
+   * fsynced, right before it ACKs (ZOOKEEPER-4643). FollowerCore emits persistCurrentEpoch before
+   * the appends: a crash in between leaves the newest currentEpoch with a log that lacks the sync's
+   * txns; that peer then wins the next election on its epoch and TRUNCs committed txns away.
+   */
+  readonly currentEpochAfterSyncLogged: boolean;
 }
 
 export interface PeerConfig {
@@ -122,9 +134,12 @@ export interface PeerEnvironment {
 
 interface SyncWatch {
   leaderInfoEpoch: bigint | null;
+  newLeaderSeen: boolean;
   newLeaderAcked: boolean;
-  /** Proposals appended during the sync (they must be durable before the NEWLEADER ACK). */
-  readonly appended: bigint[];
+  /** currentEpochAfterSyncLogged: the epoch to persist right before the NEWLEADER ACK. */
+  pendingCurrentEpoch: bigint | null;
+  /** Proposals received before NEWLEADER: they must be durable (logged or in the sync snapshot) before its ACK. */
+  readonly synced: bigint[];
 }
 
 type Role =
@@ -203,7 +218,7 @@ export class SimPeer {
   #flushing = false;
   #flushInFlight: number | null = null;
   /** A TRUNC waiting for the flush in flight (truncateWaitsForFlush). */
-  #afterFlush: (() => void) | null = null;
+  #afterFlush: (() => void)[] = [];
   #nextFlushId = 1;
   #roleGeneration = 0;
   #chain: { generation: number; effects: ZabEffect[]; index: number }[] = [];
@@ -290,6 +305,7 @@ export class SimPeer {
     this.#up = true;
     this.stats.restarts++;
     this.#tree = tree;
+    this.#committedLog = tree.recent;
     this.#acceptedEpoch = epochs.acceptedEpoch;
     this.#currentEpoch = epochs.currentEpoch;
     this.#lastLoggedZxid = tree.lastZxid;
@@ -298,8 +314,9 @@ export class SimPeer {
     this.#logFailed = null;
     this.#flushing = false;
     this.#flushInFlight = null;
-    this.#afterFlush = null;
+    this.#afterFlush = [];
     this.#lookWhenIdle = false;
+    this.#reloading = false;
     this.#undurableSnap = null;
     this.#role = { kind: 'looking' };
     this.#mode = 'notServing';
@@ -369,9 +386,8 @@ export class SimPeer {
   }
 
   #onNotification(from: bigint, body: Buffer): void {
-    const decoded = decodeNotification(body);
-    const settled = decoded.state === 'following' || decoded.state === 'leading';
-    const notification = settled && this.#env.config.flags.settledVotesByLeaderOnly ? { ...decoded, peerEpoch: 0n } : decoded;
+    if (this.#reloading && this.#env.config.flags.silentDuringReload) return;
+    const notification = decodeNotification(body);
     this.#log(`election: from ${from} ${notification.state} leader=${notification.leader} zxid=${hex(notification.zxid)} round=${notification.electionEpoch} peerEpoch=${notification.peerEpoch}`);
     this.#handleElection((this.#election as FastLeaderElection).receive(this.#env.scheduler.now, from, notification));
   }
@@ -419,21 +435,6 @@ export class SimPeer {
     } else if (role.kind === 'following') {
       role.socket.destroy();
     }
-    if (this.#env.config.flags.fastForwardOnRoleEnd) this.#fastForward();
-  }
-
-  /**
-   * 3.8's ZooKeeperServer.shutdown(false): the sync processor flushes what it has, then
-   * zkDb.fastForwardDataBase() applies the logged txns the tree lacks.
-   */
-  #fastForward(): void {
-    if (this.#logFailed !== null) return;
-    for (const entry of this.disk.log) {
-      if (entry.state !== 'durable') entry.state = 'durable';
-      if (entry.zxid > this.#lastLoggedZxid) this.#lastLoggedZxid = entry.zxid;
-      if (entry.zxid <= this.#tree.lastZxid) continue;
-      this.#tree.apply({ zxid: entry.zxid, txn: entry.txn });
-    }
   }
 
   #abandon(reason: string): void {
@@ -444,8 +445,68 @@ export class SimPeer {
       this.#lookWhenIdle = true;
       return;
     }
+    this.#afterRole();
+  }
+
+  /** The rest of quorum-peer's #abandon: reload the tree when it is behind the log, then look. */
+  #afterRole(): void {
+    const inflight = this.#env.config.flags.reloadCountsInflightAppends && (this.#appendedZxid > this.#tree.lastZxid || this.#appendedZxid > this.#lastLoggedZxid);
+    if (this.#lastLoggedZxid > this.#tree.lastZxid || inflight) {
+      this.#setMode('notServing');
+      this.#reloadThenLook();
+      return;
+    }
     this.#lookForLeader();
   }
+
+  /** Between a role's end and the end of its reload (quorum-peer #reloadThenLook). */
+  #reloading = false;
+
+  /** quorum-peer #reloadThenLook: storage.flush() (errors ignored), recover(), replaceState, LOOKING. */
+  #reloadThenLook(): void {
+    this.#reloading = true;
+    if (this.#flushInFlight !== null && this.#env.config.flags.reloadFlushAfterInflight) {
+      this.#afterFlush.push(() => this.#reloadThenLook());
+      return;
+    }
+    const incarnation = this.#incarnation;
+    const id = this.#nextFlushId++;
+    let any = false;
+    if (this.#logFailed === null) {
+      for (const entry of this.disk.log) {
+        if (entry.state !== 'memory') continue;
+        entry.state = 'written';
+        entry.flush = id;
+        any = true;
+      }
+    }
+    this.#log(`reloading the tree from disk (lastLogged ${hex(this.#lastLoggedZxid)} > tree ${hex(this.#tree.lastZxid)})`);
+    this.#env.scheduler.after(any ? this.#env.config.fsyncMs() : 0, () => {
+      if (!this.#alive(incarnation)) return;
+      for (const entry of this.disk.log) if (entry.flush === id && entry.state === 'written') entry.state = 'durable';
+      this.#env.scheduler.after(this.#env.config.truncateMs(), () => {
+        if (!this.#alive(incarnation)) return;
+        let recovered: ReturnType<typeof recover>;
+        try {
+          recovered = recover(this.disk);
+        } catch (error) {
+          this.#log(`cannot reload the data tree from disk: ${(error as Error).message}`);
+          this.#reloading = false;
+          this.#lookForLeader();
+          return;
+        }
+        this.#tree = recovered;
+        this.#lastLoggedZxid = recovered.lastZxid;
+        this.#committedLog = recovered.recent;
+        this.#log(`reloaded: tree ${recovered.txns.length}@${hex(recovered.lastZxid)}`);
+        this.#reloading = false;
+        this.#lookForLeader();
+      });
+    });
+  }
+
+  /** quorum-peer #committedLog: the last committed txns, kept across roles for DIFF syncs. */
+  #committedLog: Applied[] = [];
 
   /** A SNAP loaded into the tree whose sync snapshot is not written yet. */
   #undurableSnap: bigint | null = null;
@@ -464,10 +525,16 @@ export class SimPeer {
         tickTimeMs: config.tickTimeMs,
         initLimitTicks: config.initLimitTicks,
         syncLimitTicks: config.syncLimitTicks,
-        committedLogSize: 500,
+        committedLogSize: COMMITTED_LOG_SIZE,
         config: Buffer.alloc(0),
       },
-      { nowMs: this.#env.scheduler.now, acceptedEpoch: this.#acceptedEpoch, currentEpoch: this.#currentEpoch, lastZxid: this.#lastLoggedZxid, committedLog: [] },
+      {
+        nowMs: this.#env.scheduler.now,
+        acceptedEpoch: this.#acceptedEpoch,
+        currentEpoch: this.#currentEpoch,
+        lastZxid: this.#lastLoggedZxid,
+        committedLog: this.#committedLog.filter((entry) => entry.zxid <= this.#lastLoggedZxid).map((entry) => ({ zxid: entry.zxid, txn: Buffer.from(entry.txn) })),
+      },
     );
     const links = new Map<bigint, SimSocket>();
     const listener: Listener = (socket) => this.#acceptLearner(core, links, socket);
@@ -510,8 +577,7 @@ export class SimPeer {
         }
         core.receive(this.#env.scheduler.now, sid, message);
       }
-      const effects = core.takeEffects();
-      this.#run(this.#env.config.flags.syncLearnerOnce ? syncEachLearnerOnce(effects) : effects);
+      this.#run(core.takeEffects());
     };
     socket.onClose = (): void => {
       if (sid !== null && links.get(sid) === socket) {
@@ -564,7 +630,7 @@ export class SimPeer {
           },
           { nowMs: this.#env.scheduler.now, acceptedEpoch: this.#acceptedEpoch, currentEpoch: this.#currentEpoch, lastLoggedZxid: this.#lastLoggedZxid },
         );
-        const watch: SyncWatch = { leaderInfoEpoch: null, newLeaderAcked: false, appended: [] };
+        const watch: SyncWatch = { leaderInfoEpoch: null, newLeaderSeen: false, newLeaderAcked: false, pendingCurrentEpoch: null, synced: [] };
         this.#role = { kind: 'following', core, socket, leader: leaderId, watch };
         this.stats.following++;
         this.#log(`FOLLOWING ${leaderId} (acceptedEpoch ${this.#acceptedEpoch}, currentEpoch ${this.#currentEpoch}, lastLogged ${hex(this.#lastLoggedZxid)})`);
@@ -591,8 +657,6 @@ export class SimPeer {
   #readFromLeader(core: FollowerCore, socket: SimSocket, watch: SyncWatch): void {
     const decoder = new QuorumPacketDecoder(1 << 20);
     let snapshotZxid: bigint | null = null;
-    const held: QuorumMessage[] = [];
-    const holding = (): boolean => this.#env.config.flags.holdPacketsUntilUpToDate && (core.phase === 'awaitingNewLeaderLogged' || core.phase === 'awaitingUpToDate');
     socket.onData = (frame: Frame): void => {
       const role = this.#role;
       if (role.kind !== 'following' || role.core !== core) return;
@@ -606,17 +670,14 @@ export class SimPeer {
       if (frame.kind !== 'bytes') throw new Error(`follower ${this.id} got an unexpected ${frame.kind} frame`);
       for (const packet of decoder.push(frame.bytes)) {
         const message = fromPacket(packet);
-        this.#log(`recv ${role.leader}→${this.id} ${describeMessage(message)}`);
+        this.#log(`recv ${role.leader}→${this.id} ${describeMessage(message)} [${core.phase}]`);
         if (message.kind === 'leaderInfo') watch.leaderInfoEpoch = message.newEpoch;
+        if (message.kind === 'proposal' && !watch.newLeaderSeen) watch.synced.push(message.zxid);
+        if (message.kind === 'newLeader') watch.newLeaderSeen = true;
         if (message.kind === 'snap') this.stats.snaps++;
         // quorum-peer reads the snapshot that follows any SNAP packet, whatever the core's phase.
         if (message.kind === 'snap') snapshotZxid = message.zxid;
-        if (holding() && message.kind !== 'upToDate') {
-          held.push(message);
-          continue;
-        }
         core.receive(this.#env.scheduler.now, message);
-        if (message.kind === 'upToDate') for (const later of held.splice(0)) core.receive(this.#env.scheduler.now, later);
       }
       this.#run(core.takeEffects());
     };
@@ -628,6 +689,7 @@ export class SimPeer {
     tree.lastZxid = zxid;
     this.#tree = tree;
     this.#lastLoggedZxid = zxid;
+    this.#committedLog = [];
     this.#undurableSnap = zxid;
     this.#log(`loaded the leader's snapshot: ${snapshot.txns.length} txns, SNAP zxid ${hex(zxid)} (snapshot tree at ${hex(snapshot.lastZxid)})`);
     core.snapshotLoaded(zxid);
@@ -717,7 +779,7 @@ export class SimPeer {
       }
       if (this.#lookWhenIdle && !this.#chainBusy) {
         this.#lookWhenIdle = false;
-        this.#lookForLeader();
+        this.#afterRole();
       }
       this.#drain();
     });
@@ -734,11 +796,22 @@ export class SimPeer {
     const role = this.#role;
     if (effect.kind !== 'send' || (effect.message.kind !== 'ping' && effect.message.kind !== 'ack')) this.#log(`effect ${describeEffect(effect)}`);
     switch (effect.kind) {
-      case 'send':
-        if (role.kind === 'following') this.#checkFollowerSend(role.watch, effect.message);
-        if (role.kind !== 'looking') this.#log(`send ${this.id}→${effect.to} ${describeMessage(effect.message)}`);
-        this.#write(effect.to, effect.message);
+      case 'send': {
+        let message = effect.message;
+        if (message.kind === 'ackEpoch' && message.currentEpoch === -1n && this.#env.config.flags.ackEpochReportsCurrentEpoch) {
+          message = { ...message, currentEpoch: this.#currentEpoch };
+        }
+        if (role.kind === 'following' && role.watch.pendingCurrentEpoch !== null && message.kind === 'ack' && counterOf(message.zxid) === 0n) {
+          this.disk.currentEpoch = role.watch.pendingCurrentEpoch;
+          this.#currentEpoch = role.watch.pendingCurrentEpoch;
+          this.disk.updatingEpoch = false;
+          role.watch.pendingCurrentEpoch = null;
+        }
+        if (role.kind === 'following') this.#checkFollowerSend(role.watch, message);
+        if (role.kind !== 'looking') this.#log(`send ${this.id}→${effect.to} ${describeMessage(message)}`);
+        this.#write(effect.to, message);
         return;
+      }
       case 'sendSnapshot': {
         if (role.kind !== 'leading') return;
         const socket = role.links.get(effect.to);
@@ -751,13 +824,18 @@ export class SimPeer {
         this.#acceptedEpoch = effect.epoch;
         return;
       case 'persistCurrentEpoch':
+        if (role.kind === 'following' && !role.watch.newLeaderAcked && this.#env.config.flags.currentEpochAfterSyncLogged) {
+          role.watch.pendingCurrentEpoch = effect.epoch;
+          // 3.8 keeps its updatingEpoch file from here until the epoch is written.
+          this.disk.updatingEpoch = true;
+          return;
+        }
         this.disk.currentEpoch = effect.epoch;
         this.#currentEpoch = effect.epoch;
         this.disk.updatingEpoch = false;
         return;
       case 'append':
         this.#append(effect.zxid, effect.txn.toString());
-        if (role.kind === 'following' && !role.watch.newLeaderAcked) role.watch.appended.push(effect.zxid);
         return;
       case 'truncate':
         this.stats.truncates++;
@@ -803,7 +881,7 @@ export class SimPeer {
       checker.onProposalAck(this, message.zxid);
     } else if (!watch.newLeaderAcked) {
       watch.newLeaderAcked = true;
-      checker.onNewLeaderAck(this, epochOf(message.zxid), watch.appended);
+      checker.onNewLeaderAck(this, epochOf(message.zxid), watch.synced);
     }
   }
 
@@ -844,9 +922,11 @@ export class SimPeer {
 
   #commit(role: Role, zxid: bigint, txn: string): void {
     const entry: Applied = { zxid, txn };
-    if (role.kind === 'leading') this.#env.checker.onLeaderCommit(this.id, zxid, txn);
+    if (role.kind === 'leading') this.#env.checker.onLeaderCommit(this.id, role.core.epoch ?? -1n, zxid, txn);
     this.#env.checker.onApply(this.id, this.#tree, entry);
     this.#tree.apply(entry);
+    this.#committedLog.push(entry);
+    if (this.#committedLog.length > COMMITTED_LOG_SIZE) this.#committedLog.shift();
     if (role.kind === 'leading') {
       const client = this.#leaderClients.get(zxid);
       if (client !== undefined) {
@@ -859,6 +939,7 @@ export class SimPeer {
   }
 
   #serve(epoch: bigint): void {
+    (this.#election as FastLeaderElection).updateEstablishedEpoch(epoch);
     const role = this.#role;
     if (role.kind === 'looking') return;
     this.#setMode(role.kind);
@@ -924,22 +1005,23 @@ export class SimPeer {
   }
 
   #runAfterFlush(): void {
-    const after = this.#afterFlush;
-    this.#afterFlush = null;
-    after?.();
+    for (const after of this.#afterFlush.splice(0)) after();
   }
 
   #truncate(zxid: bigint): void {
     if (this.#flushInFlight !== null && this.#env.config.flags.truncateWaitsForFlush) {
       this.#chainBusy = true;
-      this.#afterFlush = (): void => {
+      this.#afterFlush.push((): void => {
         this.#chainBusy = false;
         this.#truncate(zxid);
         this.#drain();
-      };
+      });
       return;
     }
     this.#log(`TRUNC: dropping logged txns after ${hex(zxid)}`);
+    const role = this.#role;
+    const leader = role.kind === 'following' ? role.leader : -1n;
+    const epoch = role.kind === 'following' ? role.core.epoch : -1n;
     // FileTxnLog.restartAfter: the file closes (under a flush in flight), unflushed appends go.
     if (this.#flushInFlight !== null) this.#logFailed = `file handle closed by TRUNC under flush ${this.#flushInFlight}`;
     this.disk.log = this.disk.log.filter((e) => e.state !== 'memory');
@@ -947,8 +1029,8 @@ export class SimPeer {
     this.#awaitEffect(this.#env.config.truncateMs(), () => {
       const before = this.disk.log;
       truncateAfter(this.disk, zxid);
-      this.#env.checker.onTruncated(this.id, before.filter((e) => !this.disk.log.includes(e)));
-      let recovered: Tree;
+      this.#env.checker.onTruncated(this.id, leader, epoch, before.filter((e) => !this.disk.log.includes(e)));
+      let recovered: ReturnType<typeof recover>;
       try {
         recovered = recover(this.disk);
       } catch (error) {
@@ -958,6 +1040,7 @@ export class SimPeer {
       this.#tree = recovered;
       this.#lastLoggedZxid = recovered.lastZxid;
       this.#appendedZxid = recovered.lastZxid;
+      this.#committedLog = recovered.recent;
       this.#log(`TRUNC done: tree ${recovered.txns.length}@${hex(recovered.lastZxid)}; ${this.disk.describeLog()}`);
       if (this.#env.config.flags.truncateVerifiesPoint && recovered.lastZxid !== zxid) {
         throw new EffectFailure(`TRUNC to ${hex(zxid)} reloaded the tree at ${hex(recovered.lastZxid)}`);
@@ -966,23 +1049,8 @@ export class SimPeer {
   }
 }
 
-/** Drops a second sync (DIFF/TRUNC/SNAP through NEWLEADER) of a learner within one batch. */
-function syncEachLearnerOnce(effects: ZabEffect[]): ZabEffect[] {
-  const synced = new Set<bigint>();
-  const skipping = new Set<bigint>();
-  return effects.filter((effect) => {
-    if (effect.kind !== 'send' && effect.kind !== 'sendSnapshot') return true;
-    const to = effect.to;
-    const kind = effect.kind === 'send' ? effect.message.kind : 'sendSnapshot';
-    if ((kind === 'diff' || kind === 'trunc' || kind === 'snap') && synced.has(to)) skipping.add(to);
-    if (skipping.has(to)) {
-      if (kind === 'newLeader') skipping.delete(to);
-      return false;
-    }
-    if (kind === 'newLeader') synced.add(to);
-    return true;
-  });
-}
+/** quorum-peer COMMITTED_LOG_SIZE (3.8's zookeeper.commitLogCount). */
+const COMMITTED_LOG_SIZE = 500;
 
 /** An effect the shell could not carry out (quorum-peer's effect chain catches it and abandons). */
 class EffectFailure extends Error {}

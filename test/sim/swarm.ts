@@ -30,7 +30,7 @@ export interface SwarmOptions {
   readonly echo: ((line: string) => void) | null;
 }
 
-export const DEFAULT_FLAGS: ShellFlags = { fastForwardOnRoleEnd: false, truncateWaitsForFlush: false, updatingEpochFile: false, holdPacketsUntilUpToDate: false, syncLearnerOnce: false, flushReportedToItsRole: false, electAfterEffects: false, truncateVerifiesPoint: false, reloadUndurableSnap: false, leaderConnectTimeout: false, settledVotesByLeaderOnly: false };
+export const DEFAULT_FLAGS: ShellFlags = { truncateWaitsForFlush: false, updatingEpochFile: false, flushReportedToItsRole: false, electAfterEffects: false, truncateVerifiesPoint: false, reloadUndurableSnap: false, leaderConnectTimeout: false, reloadCountsInflightAppends: false, reloadFlushAfterInflight: false, silentDuringReload: false, ackEpochReportsCurrentEpoch: false, currentEpochAfterSyncLogged: false };
 
 export interface SwarmResult {
   readonly seed: number;
@@ -103,7 +103,9 @@ export function runSwarm(options: SwarmOptions): SwarmResult {
   const params = drawParams(prng, options.peers);
   const scheduler = new Scheduler();
   const trace = new Trace(options.traceLines, () => scheduler.now, options.echo);
-  const network = new Network(scheduler, prng, { delayMs: () => prng.skewed(params.delayTypicalMs, params.delayMaxMs, params.delayTail) }, trace);
+  // Delay spikes only while faults run: the liveness phase has a healthy network.
+  let chaos = true;
+  const network = new Network(scheduler, prng, { delayMs: () => (chaos ? prng.skewed(params.delayTypicalMs, params.delayMaxMs, params.delayTail) : prng.skewed(params.delayTypicalMs, params.delayTypicalMs, 0)) }, trace);
   const ids = Array.from({ length: params.peers }, (_, i) => BigInt(i + 1));
   const voters = new Set(ids);
   const peers: SimPeer[] = [];
@@ -114,7 +116,7 @@ export function runSwarm(options: SwarmOptions): SwarmResult {
     initLimitTicks: params.initLimitTicks,
     syncLimitTicks: params.syncLimitTicks,
     snapCount: params.snapCount,
-    fsyncMs: () => prng.skewed(params.fsyncTypicalMs, 1000, params.fsyncTail),
+    fsyncMs: () => prng.skewed(params.fsyncTypicalMs, 1000, chaos ? params.fsyncTail : 0),
     snapshotMs: () => prng.between(1, 50),
     truncateMs: () => prng.between(1, 30),
     flags: options.flags,
@@ -128,7 +130,6 @@ export function runSwarm(options: SwarmOptions): SwarmResult {
   for (const id of ids) peers.push(new SimPeer(id, env));
   trace.log(`seed ${options.seed}: ${describeParams(params)}`);
 
-  let chaos = true;
   let submitted = 0;
   let crashes = 0;
   let partitions = 0;
@@ -153,8 +154,8 @@ export function runSwarm(options: SwarmOptions): SwarmResult {
     return up.length === 0 ? undefined : prng.pick(up);
   };
 
-  // Time: every peer's ticker (quorum-peer ticks every tickTime/4, between 20 and 200 ms).
-  const tickIntervalMs = Math.max(20, Math.min(200, Math.floor(params.tickTimeMs / 4)));
+  // Time: every peer's ticker (quorum-peer ticks every 20 ms).
+  const tickIntervalMs = 20;
   const tick = (): void => {
     const order = [...peers];
     for (let i = order.length - 1; i > 0; i--) {
@@ -347,4 +348,19 @@ export function runSwarm(options: SwarmOptions): SwarmResult {
     const e = error as Error;
     return result('exception', `${e.message}\n${e.stack ?? ''}`);
   }
+}
+
+/** The failure report: seed, check, parameters, every peer's state, the trace, how to replay. */
+export function formatFailure(result: SwarmResult, replayArguments = ''): string {
+  return [
+    `seed ${result.seed}: FAILED ${result.check}`,
+    `  ${result.message ?? ''}`,
+    `  params: ${result.params}`,
+    `  ${result.summary}`,
+    'state:',
+    result.state,
+    `trace (last ${result.trace.length} lines):`,
+    ...result.trace.map((line) => `  ${line}`),
+    `replay: npm run vopr -- --seed ${result.seed}${replayArguments}`,
+  ].join('\n');
 }

@@ -5,11 +5,12 @@
 //   npm run vopr -- --seed 1234 [--peers 5] [--steps 20000] [--trace]
 //   npm run vopr -- --seeds 1..500 [--keep-going]
 //   npm run vopr -- --random 60            (random seeds for 60 s)
-//   --assume-fixed fast-forward,updating-epoch,truncate-flush   simulate with shell fixes applied
-//   --lines N (trace lines kept, default 400), --liveness-ms N (default 300000)
+//   --assume-fixed all | all-but:name,... | name,...   look past known bugs (test/sim/known-bugs.ts)
+//   --lines N (trace lines kept, default 400), --liveness-ms N (default 300000), --brief
 
 import { randomInt } from 'node:crypto';
-import { DEFAULT_FLAGS, runSwarm, type SwarmResult } from './swarm.js';
+import { assumeFixed, KNOWN_BUGS } from './known-bugs.js';
+import { DEFAULT_FLAGS, formatFailure, runSwarm, type SwarmResult } from './swarm.js';
 import type { ShellFlags } from './sim-peer.js';
 
 interface Cli {
@@ -24,26 +25,12 @@ interface Cli {
   brief: boolean;
   flags: ShellFlags;
   checkDurableQuorum: boolean;
+  /** The arguments that make a replay run the same way (all but the seed selection). */
+  replay: string;
 }
 
-/** Known bugs the simulation can look past: shell behaviour changed, or a check relaxed. */
-const FIXES: Record<string, Partial<ShellFlags> & { checkDurableQuorum?: boolean }> = {
-  'fast-forward': { fastForwardOnRoleEnd: true },
-  'updating-epoch': { updatingEpochFile: true },
-  'truncate-flush': { truncateWaitsForFlush: true },
-  'newleader-window': { holdPacketsUntilUpToDate: true },
-  'double-sync': { syncLearnerOnce: true },
-  'stale-ack': { checkDurableQuorum: false },
-  'stale-flush': { flushReportedToItsRole: true },
-  'role-after-effects': { electAfterEffects: true },
-  'trunc-verify': { truncateVerifiesPoint: true },
-  'snap-durable': { reloadUndurableSnap: true },
-  'connect-timeout': { leaderConnectTimeout: true },
-  'fle-settled-vote': { settledVotesByLeaderOnly: true },
-};
-
 function usage(message: string): never {
-  process.stderr.write(`vopr: ${message}\nusage: vopr --seed N | --seeds A..B | --random SECONDS [--peers 3|5] [--steps N] [--trace] [--keep-going] [--assume-fixed ${Object.keys(FIXES).join(',')}]\n`);
+  process.stderr.write(`vopr: ${message}\nusage: vopr --seed N | --seeds A..B | --random SECONDS [--peers 3|5] [--steps N] [--trace] [--keep-going] [--assume-fixed all|${Object.keys(KNOWN_BUGS).join(',')}]\n`);
   process.exit(2);
 }
 
@@ -55,7 +42,7 @@ function integer(text: string | undefined, name: string): number {
 }
 
 export function parseCli(argv: readonly string[]): Cli {
-  const cli: Cli = { seeds: null, randomSeconds: null, peers: undefined, steps: 20000, livenessMs: 300_000, lines: 400, trace: false, keepGoing: false, brief: false, flags: { ...DEFAULT_FLAGS }, checkDurableQuorum: true };
+  const cli: Cli = { seeds: null, randomSeconds: null, peers: undefined, steps: 20000, livenessMs: 300_000, lines: 400, trace: false, keepGoing: false, brief: false, flags: { ...DEFAULT_FLAGS }, checkDurableQuorum: true, replay: '' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string | undefined => argv[++i];
@@ -80,13 +67,16 @@ export function parseCli(argv: readonly string[]): Cli {
         const peers = integer(value(), '--peers');
         if (peers < 1 || peers > 9) usage('--peers must be between 1 and 9');
         cli.peers = peers;
+        cli.replay += ` --peers ${peers}`;
         break;
       }
       case '--steps':
         cli.steps = integer(value(), '--steps');
+        cli.replay += ` --steps ${cli.steps}`;
         break;
       case '--liveness-ms':
         cli.livenessMs = integer(value(), '--liveness-ms');
+        cli.replay += ` --liveness-ms ${cli.livenessMs}`;
         break;
       case '--lines':
         cli.lines = integer(value(), '--lines');
@@ -100,15 +90,19 @@ export function parseCli(argv: readonly string[]): Cli {
       case '--brief':
         cli.brief = true;
         break;
-      case '--assume-fixed':
-        for (const name of (value() ?? '').split(',')) {
-          const fix = FIXES[name];
-          if (fix === undefined) usage(`unknown fix ${name}`);
-          const { checkDurableQuorum, ...flags } = fix;
-          cli.flags = { ...cli.flags, ...flags };
-          if (checkDurableQuorum !== undefined) cli.checkDurableQuorum = checkDurableQuorum;
-        }
+      case '--assume-fixed': {
+        const text = value() ?? '';
+        const all = Object.keys(KNOWN_BUGS);
+        const except = text.startsWith('all-but:') ? text.slice('all-but:'.length).split(',') : [];
+        for (const name of except) if (KNOWN_BUGS[name] === undefined) usage(`unknown bug ${name}`);
+        const names = text === 'all' ? all : except.length > 0 ? all.filter((n) => !except.includes(n)) : text.split(',');
+        cli.replay += ` --assume-fixed ${text}`;
+        for (const name of names) if (KNOWN_BUGS[name] === undefined) usage(`unknown bug ${name}`);
+        const fixed = assumeFixed(names, cli);
+        cli.flags = fixed.flags;
+        cli.checkDurableQuorum = fixed.checkDurableQuorum;
         break;
+      }
       default:
         usage(`unknown argument ${arg}`);
     }
@@ -116,21 +110,9 @@ export function parseCli(argv: readonly string[]): Cli {
   return cli;
 }
 
-export function formatFailure(result: SwarmResult): string {
-  return [
-    `seed ${result.seed}: FAILED ${result.check}`,
-    `  ${result.message ?? ''}`,
-    `  params: ${result.params}`,
-    `  ${result.summary}`,
-    'state:',
-    result.state,
-    `trace (last ${result.trace.length} lines):`,
-    ...result.trace.map((line) => `  ${line}`),
-    `replay: npm run vopr -- --seed ${result.seed}${result.params.startsWith('peers=') ? '' : ''}`,
-  ].join('\n');
-}
-
 function main(): void {
+  // A closed pipe (| head) ends the run quietly.
+  process.stdout.on('error', () => process.exit(process.exitCode ?? 0));
   const cli = parseCli(process.argv.slice(2));
   const run = (seed: number): SwarmResult => {
     const echo = cli.trace ? (line: string): void => void process.stdout.write(`${line}\n`) : null;
@@ -145,7 +127,7 @@ function main(): void {
       return true;
     }
     failed.push(result);
-    process.stdout.write(cli.brief ? `seed ${result.seed}: FAILED ${result.check}: ${(result.message ?? '').split('\n')[0] ?? ''}\n` : `${formatFailure(result)}\n`);
+    process.stdout.write(cli.brief ? `seed ${result.seed}: FAILED ${result.check}: ${(result.message ?? '').split('\n')[0] ?? ''}\n` : `${formatFailure(result, cli.replay)}\n`);
     return cli.keepGoing;
   };
   if (cli.seeds !== null) {
@@ -154,7 +136,7 @@ function main(): void {
     const seconds = cli.randomSeconds ?? 0;
     const until = Date.now() + seconds * 1000;
     do {
-      if (!report(run(randomInt(0, 2 ** 48)))) break;
+      if (!report(run(randomInt(0, 2 ** 47)))) break;
     } while (Date.now() < until);
   }
   process.stdout.write(`\n${passed} passed, ${failed.length} failed${failed.length > 0 ? `: ${failed.map((f) => `${f.seed} (${f.check})`).join(', ')}` : ''}\n`);

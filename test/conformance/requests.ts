@@ -26,41 +26,10 @@ import {
   writeSyncRequest,
   type ACL,
 } from '../../src/jute/index.js';
+import { OpCode } from '../../src/protocol/op-code.js';
 
-export const Op = {
-  create: 1,
-  delete: 2,
-  exists: 3,
-  getData: 4,
-  setData: 5,
-  getACL: 6,
-  setACL: 7,
-  getChildren: 8,
-  sync: 9,
-  ping: 11,
-  getChildren2: 12,
-  check: 13,
-  multi: 14,
-  create2: 15,
-  reconfig: 16,
-  checkWatches: 17,
-  removeWatches: 18,
-  createContainer: 19,
-  deleteContainer: 20,
-  createTTL: 21,
-  multiRead: 22,
-  auth: 100,
-  setWatches: 101,
-  sasl: 102,
-  getEphemerals: 103,
-  getAllChildrenNumber: 104,
-  setWatches2: 105,
-  addWatch: 106,
-  whoAmI: 107,
-  createSession: -10,
-  closeSession: -11,
-  error: -1,
-} as const;
+/** The op codes, from the server's own table (one list of 3.8's codes in the project). */
+export const Op = OpCode;
 
 const OP_NAMES = new Map<number, string>(Object.entries(Op).map(([k, v]) => [v, k]));
 export function opName(op: number): string {

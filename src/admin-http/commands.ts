@@ -14,6 +14,7 @@
  */
 
 import {
+  environmentEntries as environmentEntriesOf,
   javaHashOrder,
   javaHexLong,
   javaLongHash,
@@ -174,28 +175,7 @@ function srvrEntries(view: AdminHttpView): Entries {
 }
 
 function environmentEntries(view: AdminHttpView): Entries {
-  const e = view.environment();
-  const mb = (bytes: number): string => `${Math.floor(bytes / (1024 * 1024))}MB`;
-  return [
-    ['zookeeper.version', view.serverVersion],
-    ['host.name', e.hostName],
-    ['java.version', e.javaVersion],
-    ['java.vendor', e.javaVendor],
-    ['java.home', e.javaHome],
-    ['java.class.path', e.javaClassPath],
-    ['java.library.path', e.javaLibraryPath],
-    ['java.io.tmpdir', e.javaIoTmpdir],
-    ['java.compiler', e.javaCompiler],
-    ['os.name', e.osName],
-    ['os.arch', e.osArch],
-    ['os.version', e.osVersion],
-    ['user.name', e.userName],
-    ['user.home', e.userHome],
-    ['user.dir', e.userDir],
-    ['os.memory.free', mb(e.memoryFreeBytes)],
-    ['os.memory.max', mb(e.memoryMaxBytes)],
-    ['os.memory.total', mb(e.memoryTotalBytes)],
-  ];
+  return environmentEntriesOf(view).map(([key, value]) => [key, value]);
 }
 
 function dumpEntries(view: AdminHttpView): Entries {

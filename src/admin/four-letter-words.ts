@@ -222,10 +222,11 @@ function renderConf(view: AdminView): string {
   ].join('\n');
 }
 
-function renderEnvi(view: AdminView): string {
+/** The environment as 3.8 lists it (envi, and the AdminServer's environment command). */
+export function environmentEntries(view: AdminView): ReadonlyArray<readonly [string, string]> {
   const e = view.environment();
   const mb = (bytes: number): string => `${javaLong(Math.floor(bytes / (1024 * 1024)))}MB`;
-  const entries: ReadonlyArray<readonly [string, string]> = [
+  return [
     ['zookeeper.version', view.serverVersion],
     ['host.name', e.hostName],
     ['java.version', e.javaVersion],
@@ -245,6 +246,10 @@ function renderEnvi(view: AdminView): string {
     ['os.memory.max', mb(e.memoryMaxBytes)],
     ['os.memory.total', mb(e.memoryTotalBytes)],
   ];
+}
+
+function renderEnvi(view: AdminView): string {
+  const entries = environmentEntries(view);
   return `Environment:\n${entries.map(([k, v]) => `${k}=${v}\n`).join('')}`;
 }
 

@@ -33,6 +33,20 @@ export interface RunningZooKeeper {
   readLog(): string;
 }
 
+/** The zoo.cfg every test server starts from, Java's and ours alike (127.0.0.1, no AdminServer). */
+export function testServerCfg(dataDir: string, port: number): Record<string, string> {
+  return {
+    tickTime: '2000',
+    initLimit: '10',
+    syncLimit: '5',
+    dataDir,
+    clientPort: String(port),
+    clientPortAddress: '127.0.0.1',
+    'admin.enableServer': 'false',
+    '4lw.commands.whitelist': '*',
+  };
+}
+
 export function javaZooKeeperAvailable(): boolean {
   return existsSync(ZOOKEEPER_JAR);
 }
@@ -43,7 +57,8 @@ function classPath(): string {
   return parts.join(':');
 }
 
-function renderCfg(entries: Record<string, string>): string {
+/** zoo.cfg text from key/value pairs. */
+export function renderCfg(entries: Record<string, string>): string {
   return `${Object.entries(entries)
     .map(([k, v]) => `${k}=${v}`)
     .join('\n')}\n`;
@@ -85,17 +100,7 @@ export async function startJavaZooKeeper(options: ZooKeeperOptions = {}): Promis
     const cfgPath = join(dir, 'zoo.cfg');
     const logPath = join(dir, 'server.log');
     const port = await freePort();
-    const cfg: Record<string, string> = {
-      tickTime: '2000',
-      initLimit: '10',
-      syncLimit: '5',
-      dataDir,
-      clientPort: String(port),
-      clientPortAddress: '127.0.0.1',
-      'admin.enableServer': 'false',
-      '4lw.commands.whitelist': '*',
-      ...options.extraCfg,
-    };
+    const cfg: Record<string, string> = { ...testServerCfg(dataDir, port), ...options.extraCfg };
     await writeFile(cfgPath, renderCfg(cfg));
     const args = [
       '-Xmx256m',

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sendFourLetterWord } from './four-letter.js';
 import { freePort } from './free-port.js';
-import type { RunningZooKeeper, ZooKeeperOptions } from './java-zookeeper.js';
+import { renderCfg, testServerCfg, type RunningZooKeeper, type ZooKeeperOptions } from './java-zookeeper.js';
 import { spawnManaged, type ManagedProcess } from './processes.js';
 import { makeTempDir, removeTempDir } from './temp-dir.js';
 import { sleep } from './zk-wait.js';
@@ -59,18 +59,7 @@ export async function startOurServer(options: ZooKeeperOptions = {}): Promise<Ru
     const cfgPath = join(dir, 'zoo.cfg');
     const logPath = join(dir, 'server.log');
     const port = await freePort();
-    const cfg: Record<string, string> = {
-      tickTime: '2000',
-      initLimit: '10',
-      syncLimit: '5',
-      dataDir,
-      clientPort: String(port),
-      clientPortAddress: '127.0.0.1',
-      'admin.enableServer': 'false',
-      '4lw.commands.whitelist': '*',
-      ...options.extraCfg,
-    };
-    await writeFile(cfgPath, `${Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+    await writeFile(cfgPath, renderCfg({ ...testServerCfg(dataDir, port), ...options.extraCfg }));
     const started = Date.now();
     const proc = spawnManaged(zkServerScript(), ['start-foreground', cfgPath], {
       cwd: dir,

@@ -3,11 +3,17 @@
 // them surviving a crash at the moments it writes them, so the writes are synchronous and durable
 // before the caller goes on.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ACCEPTED_EPOCH_FILE = 'acceptedEpoch';
 export const CURRENT_EPOCH_FILE = 'currentEpoch';
+/**
+ * Present while a learner updates its current epoch at NEWLEADER (the name 3.4 and 3.5 used). The
+ * sync's txns are logged before the new currentEpoch is written, so a crash in between leaves a
+ * log in a newer epoch than currentEpoch; the marker says that is what happened.
+ */
+export const UPDATING_EPOCH_FILE = 'updatingEpoch';
 
 export class EpochFileError extends Error {
   readonly code = 'ZKS_EPOCH_FILE';
@@ -37,11 +43,37 @@ export function writeEpoch(directory: string, name: string, epoch: bigint): void
     closeSync(fd);
   }
   renameSync(temporary, path);
+  fsyncDirectory(directory);
+}
+
+function fsyncDirectory(directory: string): void {
   const dir = openSync(directory, 'r');
   try {
     fsyncSync(dir);
   } finally {
     closeSync(dir);
+  }
+}
+
+export function markEpochUpdating(directory: string): void {
+  closeSync(openSync(join(directory, UPDATING_EPOCH_FILE), 'w'));
+  fsyncDirectory(directory);
+}
+
+export function clearEpochUpdating(directory: string): void {
+  const path = join(directory, UPDATING_EPOCH_FILE);
+  if (!existsSync(path)) return;
+  unlinkSync(path);
+  fsyncDirectory(directory);
+}
+
+/** 3.8's currentEpoch.tmp, left by a crash between its write and its rename; torn counts as absent. */
+function readPendingEpoch(directory: string): bigint | null {
+  try {
+    return readEpoch(directory, `${CURRENT_EPOCH_FILE}.tmp`);
+  } catch (error) {
+    if (error instanceof EpochFileError) return null;
+    throw error;
   }
 }
 
@@ -54,8 +86,16 @@ export function loadEpochs(directory: string, lastLoggedZxid: bigint): { accepte
     writeEpoch(directory, CURRENT_EPOCH_FILE, currentEpoch);
   }
   if (zxidEpoch > currentEpoch) {
-    throw new EpochFileError(`the current epoch, ${currentEpoch}, is older than the last zxid's epoch, ${zxidEpoch}`);
+    // A crash during a learner's epoch update: its log already holds the new epoch's txns (in
+    // order, so all the sync's earlier txns too). 3.8 instead finds its currentEpoch.tmp.
+    const pending = existsSync(join(directory, UPDATING_EPOCH_FILE)) ? zxidEpoch : readPendingEpoch(directory);
+    if (pending === null || pending < zxidEpoch) {
+      throw new EpochFileError(`the current epoch, ${currentEpoch}, is older than the last zxid's epoch, ${zxidEpoch}`);
+    }
+    currentEpoch = pending;
+    writeEpoch(directory, CURRENT_EPOCH_FILE, currentEpoch);
   }
+  clearEpochUpdating(directory);
   let acceptedEpoch = readEpoch(directory, ACCEPTED_EPOCH_FILE);
   if (acceptedEpoch === null) {
     acceptedEpoch = zxidEpoch;

@@ -23,7 +23,7 @@ import { LeaderCore } from '../zab/leader.js';
 import { encodeQuorumMessage, fromPacket, PacketType, QuorumPacketDecoder, type QuorumMessage } from '../zab/messages.js';
 import { OpCode } from '../protocol/op-code.js';
 import { ElectionTransport } from './election-transport.js';
-import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, loadEpochs, writeEpoch } from './epoch-files.js';
+import { ACCEPTED_EPOCH_FILE, clearEpochUpdating, CURRENT_EPOCH_FILE, loadEpochs, markEpochUpdating, writeEpoch } from './epoch-files.js';
 import { encodeWireSnapshot, WireSnapshotReader, type WireSnapshot } from './wire-snapshot.js';
 
 export interface QuorumMember {
@@ -75,9 +75,19 @@ export class QuorumPeer {
   #currentEpoch: bigint;
   #lastLoggedZxid: bigint;
   #effectChain: Promise<void> = Promise.resolve();
-  #flushing = false;
-  #appendedZxid = -1n;
+  /** The flush in flight, if any (one at a time: completions are reported in log order). */
+  #flushInFlight: Promise<void> | null = null;
+  /** Appends not yet handed to a flush, with the role generation that made each. */
+  #unflushed: { zxid: bigint; generation: number }[] = [];
+  #logFailed = false;
   #roleGeneration = 0;
+  /**
+   * From the end of a role until the next LOOKING: the election core would otherwise answer
+   * others with the settled vote of the role that ended, from a history the reload may change.
+   */
+  #betweenRoles = false;
+  /** A leader's SNAP loaded into the tree whose sync snapshot is not on disk yet. */
+  #undurableSnapZxid: bigint | null = null;
   #stopped = false;
   #ticker: NodeJS.Timeout | null = null;
   /**
@@ -154,6 +164,7 @@ export class QuorumPeer {
 
   #lookForLeader(): void {
     if (this.#stopped) return;
+    this.#betweenRoles = false;
     this.#role = { kind: 'looking' };
     this.#replica.setMode({ kind: 'notServing' });
     this.#logger.info({ lastZxid: hex(this.#lastLoggedZxid), currentEpoch: this.#currentEpoch.toString() }, 'LOOKING');
@@ -161,6 +172,7 @@ export class QuorumPeer {
   }
 
   #onNotification(from: bigint, body: Buffer): void {
+    if (this.#betweenRoles) return;
     let notification;
     try {
       notification = decodeNotification(body);
@@ -214,25 +226,38 @@ export class QuorumPeer {
   }
 
   #abandon(reason: string): void {
+    if (this.#betweenRoles) return;
     this.#logger.warn({ role: this.#role.kind, reason }, 'leaving the role; back to leader election');
     this.#endRole();
-    if (this.#lastLoggedZxid > this.#replica.tree.lastProcessedZxid) {
-      // Proposals we logged but never saw committed are part of our history now (3.8 reloads its
-      // database from disk when a role ends): rebuild the tree from the log before voting.
-      this.#replica.setMode({ kind: 'notServing' });
-      this.#reloadThenLook().catch((error: unknown) => {
+    this.#betweenRoles = true;
+    this.#replica.setMode({ kind: 'notServing' });
+    // After the effect the ended role is in the middle of (a TRUNC's reload, a sync snapshot):
+    // voting before it finishes would announce a history that it then changes.
+    this.#effectChain = this.#effectChain
+      .then(() => this.#settleThenLook())
+      .catch((error: unknown) => {
         this.#logger.fatal({ err: error }, 'cannot reload the data tree from disk');
         this.#lookForLeader();
       });
-      return;
+  }
+
+  /**
+   * Makes the tree and lastLoggedZxid say what the disk holds before voting: every append is
+   * flushed, and when the tree and the log disagree (proposals logged but never committed, a COMMIT
+   * applied before our own fsync, a SNAP whose sync snapshot was never written) the tree is rebuilt
+   * from disk, as 3.8 reloads its database when a role ends.
+   */
+  async #settleThenLook(): Promise<void> {
+    await this.#flushAll();
+    const tree = this.#replica.tree.lastProcessedZxid;
+    if (this.#undurableSnapZxid !== null || tree !== this.#lastLoggedZxid) {
+      this.#logger.info({ tree: hex(tree), lastLogged: hex(this.#lastLoggedZxid), undurableSnap: this.#undurableSnapZxid !== null }, 'reloading the data tree from disk');
+      await this.#reload();
     }
-    // Back to LOOKING at once: until then the election core would keep answering others with the
-    // vote of the role that just ended.
     this.#lookForLeader();
   }
 
-  async #reloadThenLook(): Promise<void> {
-    await this.#storage.flush().catch(() => undefined);
+  async #reload(): Promise<void> {
     const recovered = await recover(
       { snapDirectory: this.#options.snapDirectory, logDirectory: this.#options.logDirectory, extendedTypesEnabled: this.#options.extendedTypesEnabled },
       this.#logger,
@@ -240,7 +265,7 @@ export class QuorumPeer {
     this.#replica.replaceState(recovered.tree, recovered.sessions);
     this.#lastLoggedZxid = recovered.lastZxid;
     this.#committedLog = [...recovered.recentTxns];
-    this.#lookForLeader();
+    this.#undurableSnapZxid = null;
   }
 
   // ---- leading -----------------------------------------------------------------------------------
@@ -358,7 +383,12 @@ export class QuorumPeer {
   #connectToLeader(leader: QuorumMember, deadlineMs: number, generation: number): void {
     const socket = net.connect({ host: leader.host, port: leader.quorumPort });
     socket.setNoDelay(true);
+    // Across a partition the kernel retries a SYN for minutes: the attempt ends at the initLimit
+    // deadline instead, so the peer goes back to election rather than hang between roles.
+    const connectTimer = setTimeout(() => socket.destroy(new Error('connect timed out')), Math.max(1, deadlineMs - this.#clock.monotonicMs()));
+    connectTimer.unref();
     socket.once('error', (error) => {
+      clearTimeout(connectTimer);
       socket.destroy();
       if (generation !== this.#roleGeneration) return;
       if (this.#clock.monotonicMs() >= deadlineMs) {
@@ -370,6 +400,7 @@ export class QuorumPeer {
       }, 100).unref();
     });
     socket.once('connect', () => {
+      clearTimeout(connectTimer);
       socket.removeAllListeners('error');
       if (generation !== this.#roleGeneration) {
         socket.destroy();
@@ -460,6 +491,7 @@ export class QuorumPeer {
     this.#replica.replaceState(tree, new Map(snapshot.sessions));
     this.#lastLoggedZxid = zxid;
     this.#committedLog = [];
+    this.#undurableSnapZxid = zxid;
     this.#logger.info({ zxid: hex(zxid), nodes: snapshot.nodes.length }, 'loaded the leader snapshot');
     core.snapshotLoaded(zxid);
     this.#run(core.takeEffects());
@@ -474,7 +506,8 @@ export class QuorumPeer {
     this.#effectChain = this.#effectChain
       .then(async () => {
         for (const effect of effects) {
-          if (generation !== this.#roleGeneration && effect.kind !== 'abandon') return;
+          // A role that ended takes its remaining effects with it (its abandon included).
+          if (generation !== this.#roleGeneration) return;
           await this.#execute(effect);
         }
       })
@@ -512,13 +545,17 @@ export class QuorumPeer {
         writeEpoch(this.#options.snapDirectory, ACCEPTED_EPOCH_FILE, effect.epoch);
         this.#acceptedEpoch = effect.epoch;
         return;
+      case 'markEpochUpdating':
+        markEpochUpdating(this.#options.snapDirectory);
+        return;
       case 'persistCurrentEpoch':
         writeEpoch(this.#options.snapDirectory, CURRENT_EPOCH_FILE, effect.epoch);
+        clearEpochUpdating(this.#options.snapDirectory);
         this.#currentEpoch = effect.epoch;
         return;
       case 'append':
         this.#storage.appendEncoded(effect.zxid, effect.txn);
-        this.#appendedZxid = effect.zxid;
+        this.#unflushed.push({ zxid: effect.zxid, generation: this.#roleGeneration });
         this.#scheduleFlush();
         return;
       case 'truncate':
@@ -547,7 +584,9 @@ export class QuorumPeer {
         return;
       case 'snapshot': {
         const sessions = [...this.#replica.sessions.all()].map((s) => [s.id, s.timeoutMs] as const);
+        const zxid = this.#replica.tree.lastProcessedZxid;
         await writeSnapshot(this.#replica.tree, sessions, { directory: this.#options.snapDirectory, fsync: this.#options.forceSync, nodesPerSlice: 5000 }, this.#logger);
+        if (this.#undurableSnapZxid !== null && zxid >= this.#undurableSnapZxid) this.#undurableSnapZxid = null;
         return;
       }
       case 'fromLeader':
@@ -585,42 +624,56 @@ export class QuorumPeer {
   }
 
   #scheduleFlush(): void {
-    if (this.#flushing) return;
-    this.#flushing = true;
-    const target = this.#appendedZxid;
-    this.#storage.flush().then(
+    if (this.#flushInFlight !== null || this.#unflushed.length === 0) return;
+    const batch = this.#unflushed;
+    this.#unflushed = [];
+    const target = (batch[batch.length - 1] as { zxid: bigint }).zxid;
+    this.#flushInFlight = this.#storage.flush().then(
       () => {
-        this.#flushing = false;
+        this.#flushInFlight = null;
         if (target > this.#lastLoggedZxid) this.#lastLoggedZxid = target;
+        // A core hears only of its own appends: a flush started by an earlier role must not tell
+        // a follower, TRUNCed and re-appending those zxids since, that they are durable.
+        let own: bigint | null = null;
+        for (const entry of batch) if (entry.generation === this.#roleGeneration) own = entry.zxid;
         const role = this.#role;
-        if (role.kind === 'leading') {
-          role.core.logged(target);
+        if (own !== null && role.kind === 'leading') {
+          role.core.logged(own);
           this.#run(role.core.takeEffects());
-        } else if (role.kind === 'following') {
-          role.core.logged(target);
+        } else if (own !== null && role.kind === 'following') {
+          role.core.logged(own);
           this.#run(role.core.takeEffects());
         }
-        if (this.#appendedZxid > target) this.#scheduleFlush();
+        this.#scheduleFlush();
       },
       (error: unknown) => {
-        this.#flushing = false;
+        this.#flushInFlight = null;
+        this.#logFailed = true;
         this.#logger.fatal({ err: error }, 'cannot write the txn log');
         this.#abandon('txn log write failed');
       },
     );
   }
 
+  /** Resolves once every append so far is durable (or the log has failed). */
+  async #flushAll(): Promise<void> {
+    for (;;) {
+      if (this.#flushInFlight === null) this.#scheduleFlush();
+      const inFlight = this.#flushInFlight;
+      if (inFlight === null || this.#logFailed) return;
+      await inFlight;
+    }
+  }
+
   async #truncate(zxid: bigint): Promise<void> {
     this.#logger.warn({ zxid: hex(zxid) }, 'TRUNC: dropping logged txns the leader never committed');
+    // Cutting the file under an fsync in flight would fail that flush and the log with it.
+    await this.#flushAll();
     await this.#log.restartAfter(zxid);
     await truncateAfter(this.#options.snapDirectory, this.#options.logDirectory, zxid, this.#logger);
-    const recovered = await recover(
-      { snapDirectory: this.#options.snapDirectory, logDirectory: this.#options.logDirectory, extendedTypesEnabled: this.#options.extendedTypesEnabled },
-      this.#logger,
-    );
-    this.#replica.replaceState(recovered.tree, recovered.sessions);
-    this.#lastLoggedZxid = recovered.lastZxid;
-    this.#appendedZxid = recovered.lastZxid;
-    this.#committedLog = [...recovered.recentTxns];
+    await this.#reload();
+    // After a SNAP the history lives in the sync snapshot, not the log: cutting the log cannot
+    // bring such a peer back to `zxid`, and going on from another point would fork the history.
+    if (this.#lastLoggedZxid !== zxid) throw new Error(`TRUNC to ${hex(zxid)} reloaded the tree at ${hex(this.#lastLoggedZxid)}`);
   }
 }

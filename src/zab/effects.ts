@@ -11,6 +11,11 @@ export type ZabEffect =
   /** Leader: stream a snapshot of the applied tree to a learner right after its SNAP packet. */
   | { readonly kind: 'sendSnapshot'; readonly to: bigint }
   | { readonly kind: 'persistAcceptedEpoch'; readonly epoch: bigint }
+  /**
+   * Learner, at NEWLEADER: a currentEpoch update has begun. Until persistCurrentEpoch, the log may
+   * hold txns of an epoch newer than currentEpoch; the marker lets a restart adopt that epoch.
+   */
+  | { readonly kind: 'markEpochUpdating' }
   | { readonly kind: 'persistCurrentEpoch'; readonly epoch: bigint }
   /** Write a proposal to the txn log; the core expects `logged(zxid)` once it is fsynced. */
   | { readonly kind: 'append'; readonly zxid: bigint; readonly txn: Buffer }

@@ -1,6 +1,6 @@
 // The learner side of Zab (followers and observers), pure: FOLLOWERINFO, LEADERINFO -> ACKEPOCH
 // (the accepted epoch persisted first), the leader's DIFF/TRUNC/SNAP with the proposals and commits
-// that follow, NEWLEADER (current epoch persisted, pending proposals logged, then ACK), UPTODATE
+// that follow, NEWLEADER (pending proposals logged, then current epoch persisted, then ACK), UPTODATE
 // (serving), then broadcast: PROPOSAL -> log -> ACK once fsynced, COMMIT -> apply in order. The
 // packet order is 3.8's Learner.syncWithLeader, so this learner can follow a Java leader.
 
@@ -208,22 +208,32 @@ export class FollowerCore {
       this.#abandon(`NEWLEADER for epoch ${epochOf(zxid)}, expected ${this.#newEpoch}`);
       return;
     }
+    // The new currentEpoch is persisted only once the sync's txns are durable (ZOOKEEPER-4643):
+    // written earlier, a crash would leave the newest epoch over a log without those txns, and
+    // that peer could win an election on its epoch and truncate committed txns away.
+    this.#effects.push({ kind: 'markEpochUpdating' });
     if (this.#snapshotNeeded) this.#effects.push({ kind: 'snapshot' });
-    this.#effects.push({ kind: 'persistCurrentEpoch', epoch: this.#newEpoch });
     this.#logProposals = true;
-    // Proposals not yet committed are logged now; the NEWLEADER ACK waits for their fsync.
+    // Proposals not yet committed are logged now, and each is ACKed once fsynced, as a follower in
+    // broadcast does: the leader needs those ACKs to commit them.
     let last: bigint | null = null;
     for (const [pendingZxid, txn] of [...this.#pending.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       this.#effects.push({ kind: 'append', zxid: pendingZxid, txn });
+      if (!this.#options.observer) this.#unacked.push(pendingZxid);
       last = pendingZxid;
     }
     if (last === null || last <= this.#lastLogged) {
-      this.#send({ kind: 'ack', zxid });
-      this.#phase = 'awaitingUpToDate';
+      this.#ackNewLeader();
     } else {
       this.#awaitingLogged = last;
       this.#phase = 'awaitingNewLeaderLogged';
     }
+  }
+
+  #ackNewLeader(): void {
+    this.#effects.push({ kind: 'persistCurrentEpoch', epoch: this.#newEpoch });
+    this.#send({ kind: 'ack', zxid: zxidOf(this.#newEpoch, 0n) });
+    this.#phase = 'awaitingUpToDate';
   }
 
   #onUpToDate(): void {
@@ -266,10 +276,11 @@ export class FollowerCore {
     if (zxid > this.#lastLogged) this.#lastLogged = zxid;
     if (this.#phase === 'awaitingNewLeaderLogged' && this.#awaitingLogged !== null && zxid >= this.#awaitingLogged) {
       this.#awaitingLogged = null;
-      this.#send({ kind: 'ack', zxid: zxidOf(this.#newEpoch, 0n) });
-      this.#phase = 'awaitingUpToDate';
+      this.#ackNewLeader();
     }
-    if (this.#options.observer) return;
+    // Until the NEWLEADER ACK (and the currentEpoch write before it) a proposal ACK would let the
+    // leader count a peer whose epoch still says the history it logged is older than it is.
+    if (this.#options.observer || this.#phase === 'awaitingNewLeaderLogged') return;
     while (this.#unacked.length > 0 && (this.#unacked[0] as bigint) <= zxid) {
       this.#send({ kind: 'ack', zxid: this.#unacked.shift() as bigint });
     }

@@ -167,6 +167,7 @@ export class LeaderCore {
       lastHeardMs: nowMs,
     };
     this.#learners.set(info.serverId, learner);
+    this.#forgetAcks(info.serverId);
     if (this.#newEpoch === null) {
       if (!info.observer && this.#options.voters.has(info.serverId)) this.#epochVotes.set(info.serverId, info.acceptedEpoch);
       this.#tryFixEpoch();
@@ -196,7 +197,9 @@ export class LeaderCore {
       return;
     }
     learner.phase = 'epochAcked';
-    if (!learner.observer) this.#epochAcks.add(learner.sid);
+    // A follower that accepted this epoch in an earlier attempt reports -1: like 3.8, it is synced
+    // but does not count toward the quorum that establishes the epoch (its history was not checked).
+    if (!learner.observer && followerEpoch !== -1n) this.#epochAcks.add(learner.sid);
     this.#tryEpochQuorum();
     // The quorum just reached may have synced this learner already: one sync per learner.
     if (this.#phase !== 'discovery' && learner.phase === 'epochAcked') this.#syncLearner(learner);
@@ -406,6 +409,8 @@ export class LeaderCore {
           this.#ackNewLeader(learner);
           return;
         }
+        // 3.8's LearnerHandler reads nothing but the NEWLEADER ACK until then.
+        if (learner.phase === 'awaitingNewLeaderAck') return;
         this.#ack(learner, message.zxid);
         return;
       case 'ping':
@@ -418,6 +423,15 @@ export class LeaderCore {
 
   learnerDisconnected(sid: bigint): void {
     this.#learners.delete(sid);
+    this.#forgetAcks(sid);
+  }
+
+  /**
+   * A learner that reconnects is synced again, possibly TRUNCed below proposals it ACKed before:
+   * its earlier ACKs no longer say the proposals are in its log, so they stop counting.
+   */
+  #forgetAcks(sid: bigint): void {
+    for (const proposal of this.#outstanding.values()) proposal.acks.delete(sid);
   }
 
   /** Every tick: pings, and the liveness checks of initLimit (before broadcast) and syncLimit (after). */

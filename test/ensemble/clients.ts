@@ -4,7 +4,7 @@
 
 import zookeeper from 'node-zookeeper-client';
 import { JuteReader, readCreateResponse, readGetChildrenResponse, readGetDataResponse, type Stat } from '../../src/jute/index.js';
-import { RawSession } from '../conformance/raw-session.js';
+import { ConnectionClosedError, RawSession } from '../conformance/raw-session.js';
 import { req } from '../conformance/requests.js';
 import type { Member } from './ensemble.js';
 
@@ -208,15 +208,32 @@ export class RawClient {
   }
 }
 
-/** Opens a raw session on the member, syncs, runs `read`, and closes the session. */
-export async function syncedRead<T>(member: Member, read: (client: RawClient) => Promise<T>): Promise<T> {
-  const client = await RawClient.open(member);
-  try {
-    await client.sync('/');
-    return await read(client);
-  } finally {
-    await client.close().catch(() => undefined);
+/**
+ * Opens a raw session on the member, syncs, runs `read`, and closes the session. A member that is
+ * between roles (a leader change on a loaded machine) closes client connections, as 3.8 does: the
+ * read is tried again on a fresh session until `timeoutMs`.
+ */
+export async function syncedRead<T>(member: Member, read: (client: RawClient) => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let client: RawClient | null = null;
+    try {
+      client = await RawClient.open(member);
+      await client.sync('/');
+      return await read(client);
+    } catch (error) {
+      if (!isConnectionLoss(error) || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      await client?.close().catch(() => undefined);
+    }
   }
+}
+
+function isConnectionLoss(error: unknown): boolean {
+  if (error instanceof ConnectionClosedError) return true;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** Every node under `root` (recursive) with its data, as seen on one member after sync. */

@@ -16,7 +16,8 @@ import { counterOf, epochOf, hex } from '../../src/zab/effects.js';
 import type { Applied, Disk, TreeState } from './model.js';
 
 /** The check name of a loss caused by the known stale-ACK bug (see test/sim/README.md). */
-export const STALE_ACK_LOSS = 'known bug: commit counted a stale ACK';
+/** With checkDurableQuorum off: a loss whose cause is a commit without a durable quorum. */
+export const STALE_ACK_LOSS = 'loss after a commit without a durable quorum';
 
 export class Violation extends Error {
   constructor(
@@ -164,7 +165,7 @@ export class Checker {
   /**
    * A follower's TRUNC, sent by `leader` in `epoch`, removed these txns: a committed one must still
    * be durable on a quorum. When the leader that TRUNCs is the one that committed it, in the same
-   * epoch, the commit counted the follower's ACK from before its resync: the known stale-ACK bug.
+   * epoch, the commit counted the follower's ACK from before its resync (a stale ACK).
    */
   onTruncated(peer: bigint, leader: bigint, epoch: bigint, removed: readonly Applied[]): void {
     this.checks++;
@@ -181,14 +182,14 @@ export class Checker {
     }
   }
 
-  /** A peer disagrees with the committed txn at `zxid`'s position (the stale-ACK bug if it was under-replicated). */
+  /** A peer disagrees with the committed txn at `zxid`'s position (a stale ACK if it was under-replicated). */
   disagreement(zxid: bigint, detail: string): Violation {
     const cause = this.underReplicated.get(zxid);
     if (cause !== undefined) return new Violation(STALE_ACK_LOSS, `${detail}; it was committed without a durable quorum: ${cause}`);
     return new Violation('agreement', detail);
   }
 
-  /** A committed txn is lost: the known stale-ACK bug when it was committed without a durable quorum. */
+  /** A committed txn is lost: a stale ACK when it was committed without a durable quorum. */
   #lost(zxid: bigint, detail: string): Violation {
     const cause = this.underReplicated.get(zxid);
     if (cause !== undefined) return new Violation(STALE_ACK_LOSS, `${detail}; it was committed without a durable quorum: ${cause}`);

@@ -61,7 +61,7 @@ export class Disk {
   currentEpoch: bigint | null = null;
   log: LogEntry[] = [];
   snapshots: Snapshot[] = [];
-  /** 3.8's updatingEpoch file: a sync snapshot is being taken and currentEpoch not yet written. */
+  /** epoch-files.ts's updatingEpoch marker: a learner's sync is logged, currentEpoch not yet written. */
   updatingEpoch = false;
 
   /** Entries a reader of the log files would find (written or durable, in file order). */
@@ -146,8 +146,12 @@ export function recover(disk: Disk): Tree & { recent: Applied[] } {
 export function loadEpochs(disk: Disk, lastLoggedZxid: bigint): { acceptedEpoch: bigint; currentEpoch: bigint } {
   const zxidEpoch = lastLoggedZxid >> 32n;
   if (disk.currentEpoch === null) disk.currentEpoch = zxidEpoch;
+  if (zxidEpoch > disk.currentEpoch) {
+    if (!disk.updatingEpoch) throw new EpochFileError(`the current epoch, ${disk.currentEpoch}, is older than the last zxid's epoch, ${zxidEpoch}`);
+    disk.currentEpoch = zxidEpoch;
+  }
+  disk.updatingEpoch = false;
   const currentEpoch = disk.currentEpoch;
-  if (zxidEpoch > currentEpoch) throw new EpochFileError(`the current epoch, ${currentEpoch}, is older than the last zxid's epoch, ${zxidEpoch}`);
   if (disk.acceptedEpoch === null) disk.acceptedEpoch = zxidEpoch;
   const acceptedEpoch = disk.acceptedEpoch;
   if (acceptedEpoch < currentEpoch) throw new EpochFileError(`the accepted epoch, ${acceptedEpoch}, is less than the current epoch, ${currentEpoch}`);

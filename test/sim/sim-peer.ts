@@ -2,9 +2,9 @@
 // time, network and disk, running the real cores (FastLeaderElection, LeaderCore, FollowerCore)
 // and the real quorum packet codec. Each method below mirrors the quorum-peer.ts method of the same
 // name; where the server's behaviour depends on storage code (FileTxnLog, recovery, epoch files,
-// snapshots), the disk model in model.ts mirrors that code. Deviations are flags in ShellFlags,
-// off by default, so the simulation tests the shell as it is; each flag emulates the fix of a bug
-// the simulator found (known-bugs.ts), so that a run can look past it.
+// snapshots), the disk model in model.ts mirrors that code. A bug the simulator finds is recorded
+// in known-bugs.ts with a flag in ShellFlags that emulates its fix, so that a run can look past
+// it; once src/ is fixed, the fix is mirrored here unconditionally and the flag goes.
 
 import { OpCode } from '../../src/protocol/op-code.js';
 import { FastLeaderElection, type Decision, type ElectionOutput } from '../../src/zab/election/fast-leader-election.js';
@@ -19,94 +19,11 @@ import type { Frame, Listener, Network, SimSocket } from './network.js';
 import type { Prng } from './prng.js';
 import type { Scheduler, Trace } from './scheduler.js';
 
-export interface ShellFlags {
-  /**
-   * A TRUNC waits for the fsync in flight to finish before it cuts the log. quorum-peer.ts does not:
-   * FileTxnLog.restartAfter closes the file handle under the flush, which then fails, and a failed
-   * FileTxnLog refuses every later flush until a restart (the peer can no longer follow).
-   */
-  readonly truncateWaitsForFlush: boolean;
-  /**
-   * 3.8's updatingEpoch marker: a restart whose last zxid is in an epoch newer than currentEpoch,
-   * after a crash between the sync snapshot and the currentEpoch write, adopts that epoch instead
-   * of refusing to start. epoch-files.ts has no such marker.
-   */
-  readonly updatingEpochFile: boolean;
-  /**
-   * A finished flush is reported to the current role's core only for the txns that role appended
-   * (logged(the last of them)). quorum-peer calls logged(target) with the last zxid appended when
-   * the flush started, on whatever core runs when it finishes, so a follower core that was just
-   * TRUNCed below `target` (and re-appends those zxids at NEWLEADER) believes them logged and
-   * ACKs before they are durable.
-   */
-  readonly flushReportedToItsRole: boolean;
-  /**
-   * After a role ends, election starts only once the effect chain has finished the asynchronous
-   * effect it is in (a TRUNC's log cut and reload, a sync snapshot). quorum-peer starts the next
-   * election (and role) at once, from lastLoggedZxid and a tree that the old TRUNC then changes.
-   */
-  readonly electAfterEffects: boolean;
-  /**
-   * A TRUNC whose reload does not land exactly on the TRUNC zxid fails (the role ends, and the
-   * next ACKEPOCH reports where the reload did land). quorum-peer takes whatever recovery yields:
-   * after a SNAP the history lives in the sync snapshot, not the log, so cutting "the log after
-   * zxid" and deleting later snapshots silently falls back to an older, divergent history.
-   */
-  readonly truncateVerifiesPoint: boolean;
-  /**
-   * A role that ends between loading the leader's SNAP and writing the sync snapshot reloads the
-   * tree from disk. quorum-peer keeps the loaded tree and reports lastLoggedZxid = the SNAP zxid,
-   * though none of it is durable: the next leader DIFFs from there, new txns are logged after the
-   * old log, and a restart replays the old log straight into them, silently skipping the SNAP's
-   * txns (recovery accepts the jump because it crosses an epoch).
-   */
-  readonly reloadUndurableSnap: boolean;
-  /**
-   * Connecting to the leader times out at the initLimit deadline (3.8 gives connect a timeout).
-   * quorum-peer's net.connect has none: across a partition the SYN retries run for about two
-   * minutes, the peer is neither looking nor following meanwhile, and the connection may in the end
-   * reach a later incarnation of the leader, elected in another round.
-   */
-  readonly leaderConnectTimeout: boolean;
-  /**
-   * When a role ends with appends not yet fsynced, or not in the tree, the peer reloads (flushing
-   * first), so that it votes and syncs from where its log really ends. quorum-peer compares the
-   * tree with lastLoggedZxid only. An fsync in flight raises lastLoggedZxid later: the peer votes
-   * and syncs from a zxid its tree does not reach (a DIFF leaves those txns out of the tree), or,
-   * when the tree is already ahead (a COMMIT applied before our own fsync), it votes and leads with
-   * a lastZxid below its history and TRUNCs the others below a committed txn.
-   */
-  readonly reloadCountsInflightAppends: boolean;
-  /**
-   * The reload's flush waits for the flush in flight. quorum-peer's #reloadThenLook calls
-   * storage.flush() while its own flush may still run: FileTxnLog writes both batches at once (at
-   * the same file position, and fsyncs finish out of order), so later txns can be durable while
-   * earlier ones are not, and after a crash recovery refuses to start ("txns are missing").
-   */
-  readonly reloadFlushAfterInflight: boolean;
-  /**
-   * While the tree reloads after a role, the peer does not answer election notifications.
-   * quorum-peer's election core keeps answering with the settled vote of the role that just ended
-   * until the reload finishes, so a former leader that restarts with a shorter log collects those
-   * FOLLOWING votes for itself and leads again.
-   */
-  readonly silentDuringReload: boolean;
-  /**
-   * A follower's ACKEPOCH carries its real current epoch where the core sends -1 (it accepted the
-   * epoch in an earlier attempt), so the leader's "follower ahead" check applies. LeaderCore counts
-   * a -1 ACKEPOCH toward the epoch quorum without that check (3.8 does not count it at all:
-   * Leader.waitForEpochAck adds the follower only when currentEpoch != -1): a follower dropped
-   * for being ahead is accepted on its second attempt, then TRUNCed below what it committed.
-   */
-  readonly ackEpochReportsCurrentEpoch: boolean;
-  /**
-   * A follower persists the new currentEpoch at NEWLEADER only once the txns of the sync are
-   * fsynced, right before it ACKs (ZOOKEEPER-4643). FollowerCore emits persistCurrentEpoch before
-   * the appends: a crash in between leaves the newest currentEpoch with a log that lacks the sync's
-   * txns; that peer then wins the next election on its epoch and TRUNCs committed txns away.
-   */
-  readonly currentEpochAfterSyncLogged: boolean;
-}
+/**
+ * Switches that emulate the fix of a known bug (known-bugs.ts), off by default so that the
+ * simulation tests the shell as it is. None is open at the moment.
+ */
+export type ShellFlags = Readonly<Record<string, boolean>>;
 
 export interface PeerConfig {
   readonly tickTimeMs: number;
@@ -136,8 +53,6 @@ interface SyncWatch {
   leaderInfoEpoch: bigint | null;
   newLeaderSeen: boolean;
   newLeaderAcked: boolean;
-  /** currentEpochAfterSyncLogged: the epoch to persist right before the NEWLEADER ACK. */
-  pendingCurrentEpoch: bigint | null;
   /** Proposals received before NEWLEADER: they must be durable (logged or in the sync snapshot) before its ACK. */
   readonly synced: bigint[];
 }
@@ -212,12 +127,9 @@ export class SimPeer {
   #acceptedEpoch = 0n;
   #currentEpoch = 0n;
   #lastLoggedZxid = 0n;
-  #appendedZxid = -1n;
   #logLastAppended = -1n;
-  #logFailed: string | null = null;
-  #flushing = false;
   #flushInFlight: number | null = null;
-  /** A TRUNC waiting for the flush in flight (truncateWaitsForFlush). */
+  /** What waits for the flush in flight (quorum-peer #flushAll). */
   #afterFlush: (() => void)[] = [];
   #nextFlushId = 1;
   #roleGeneration = 0;
@@ -278,7 +190,7 @@ export class SimPeer {
   describe(): string {
     const role = this.#role;
     const phase = role.kind === 'looking' ? `looking(round ${this.#election?.round ?? '-'})` : role.kind === 'leading' ? `leading(${role.core.phase}, epoch ${role.core.epoch})` : `following ${role.leader}(${role.core.phase}, epoch ${role.core.epoch})`;
-    return `peer ${this.id} ${this.#up ? phase : 'DOWN'} mode=${this.#mode} lastLogged=${hex(this.#lastLoggedZxid)} tree=${this.#tree.txns.length}@${hex(this.#tree.lastZxid)} acc=${this.#acceptedEpoch} cur=${this.#currentEpoch}${this.#logFailed !== null ? ' LOG FAILED' : ''}\n      disk ${this.disk.describeLog()}`;
+    return `peer ${this.id} ${this.#up ? phase : 'DOWN'} mode=${this.#mode} lastLogged=${hex(this.#lastLoggedZxid)} tree=${this.#tree.txns.length}@${hex(this.#tree.lastZxid)} acc=${this.#acceptedEpoch} cur=${this.#currentEpoch}\n      disk ${this.disk.describeLog()}`;
   }
 
   #log(line: string): void {
@@ -294,11 +206,7 @@ export class SimPeer {
   /** Starts the server from its disk (main.ts then QuorumPeer.start); throws when it cannot start. */
   start(): void {
     const tree = recover(this.disk);
-    if (this.#env.config.flags.updatingEpochFile && this.disk.updatingEpoch && this.disk.currentEpoch !== null && epochOf(tree.lastZxid) > this.disk.currentEpoch) {
-      this.disk.currentEpoch = epochOf(tree.lastZxid);
-    }
     const epochs = loadEpochs(this.disk, tree.lastZxid);
-    this.disk.updatingEpoch = false;
     // main.ts: a clean snapshot at start.
     this.disk.writeSnapshot(tree.copy());
     this.#incarnation++;
@@ -309,14 +217,10 @@ export class SimPeer {
     this.#acceptedEpoch = epochs.acceptedEpoch;
     this.#currentEpoch = epochs.currentEpoch;
     this.#lastLoggedZxid = tree.lastZxid;
-    this.#appendedZxid = -1n;
     this.#logLastAppended = -1n;
-    this.#logFailed = null;
-    this.#flushing = false;
     this.#flushInFlight = null;
     this.#afterFlush = [];
-    this.#lookWhenIdle = false;
-    this.#reloading = false;
+    this.#betweenRoles = false;
     this.#undurableSnap = null;
     this.#role = { kind: 'looking' };
     this.#mode = 'notServing';
@@ -372,12 +276,7 @@ export class SimPeer {
 
   #lookForLeader(): void {
     const election = this.#election as FastLeaderElection;
-    if (this.#undurableSnap !== null && this.#env.config.flags.reloadUndurableSnap) {
-      this.#tree = recover(this.disk);
-      this.#lastLoggedZxid = this.#tree.lastZxid;
-      this.#log(`the SNAP at ${hex(this.#undurableSnap)} never reached the disk: reloaded the tree at ${hex(this.#tree.lastZxid)}`);
-    }
-    this.#undurableSnap = null;
+    this.#betweenRoles = false;
     this.#role = { kind: 'looking' };
     this.#setMode('notServing');
     this.stats.elections++;
@@ -386,7 +285,7 @@ export class SimPeer {
   }
 
   #onNotification(from: bigint, body: Buffer): void {
-    if (this.#reloading && this.#env.config.flags.silentDuringReload) return;
+    if (this.#betweenRoles) return;
     const notification = decodeNotification(body);
     this.#log(`election: from ${from} ${notification.state} leader=${notification.leader} zxid=${hex(notification.zxid)} round=${notification.electionEpoch} peerEpoch=${notification.peerEpoch}`);
     this.#handleElection((this.#election as FastLeaderElection).receive(this.#env.scheduler.now, from, notification));
@@ -438,52 +337,33 @@ export class SimPeer {
   }
 
   #abandon(reason: string): void {
+    if (this.#betweenRoles) return;
     this.stats.abandons++;
     this.#log(`ABANDON ${this.#role.kind}: ${reason}`);
     this.#endRole();
-    if (this.#chainBusy && this.#env.config.flags.electAfterEffects) {
+    this.#betweenRoles = true;
+    this.#setMode('notServing');
+    // quorum-peer chains #settleThenLook after the effect in progress.
+    if (this.#chainBusy) {
       this.#lookWhenIdle = true;
       return;
     }
-    this.#afterRole();
+    this.#settleThenLook();
   }
 
-  /** The rest of quorum-peer's #abandon: reload the tree when it is behind the log, then look. */
-  #afterRole(): void {
-    const inflight = this.#env.config.flags.reloadCountsInflightAppends && (this.#appendedZxid > this.#tree.lastZxid || this.#appendedZxid > this.#lastLoggedZxid);
-    if (this.#lastLoggedZxid > this.#tree.lastZxid || inflight) {
-      this.#setMode('notServing');
-      this.#reloadThenLook();
-      return;
-    }
-    this.#lookForLeader();
-  }
+  /** From a role's end until LOOKING (quorum-peer #betweenRoles): no election answers. */
+  #betweenRoles = false;
 
-  /** Between a role's end and the end of its reload (quorum-peer #reloadThenLook). */
-  #reloading = false;
-
-  /** quorum-peer #reloadThenLook: storage.flush() (errors ignored), recover(), replaceState, LOOKING. */
-  #reloadThenLook(): void {
-    this.#reloading = true;
-    if (this.#flushInFlight !== null && this.#env.config.flags.reloadFlushAfterInflight) {
-      this.#afterFlush.push(() => this.#reloadThenLook());
-      return;
-    }
+  /** quorum-peer #settleThenLook: flush everything, reload when the tree and the log disagree, look. */
+  #settleThenLook(): void {
     const incarnation = this.#incarnation;
-    const id = this.#nextFlushId++;
-    let any = false;
-    if (this.#logFailed === null) {
-      for (const entry of this.disk.log) {
-        if (entry.state !== 'memory') continue;
-        entry.state = 'written';
-        entry.flush = id;
-        any = true;
-      }
-    }
-    this.#log(`reloading the tree from disk (lastLogged ${hex(this.#lastLoggedZxid)} > tree ${hex(this.#tree.lastZxid)})`);
-    this.#env.scheduler.after(any ? this.#env.config.fsyncMs() : 0, () => {
+    this.#flushAll(() => {
       if (!this.#alive(incarnation)) return;
-      for (const entry of this.disk.log) if (entry.flush === id && entry.state === 'written') entry.state = 'durable';
+      if (this.#undurableSnap === null && this.#tree.lastZxid === this.#lastLoggedZxid) {
+        this.#lookForLeader();
+        return;
+      }
+      this.#log(`reloading the tree from disk (lastLogged ${hex(this.#lastLoggedZxid)}, tree ${hex(this.#tree.lastZxid)}${this.#undurableSnap !== null ? `, SNAP ${hex(this.#undurableSnap)} not durable` : ''})`);
       this.#env.scheduler.after(this.#env.config.truncateMs(), () => {
         if (!this.#alive(incarnation)) return;
         let recovered: ReturnType<typeof recover>;
@@ -491,18 +371,33 @@ export class SimPeer {
           recovered = recover(this.disk);
         } catch (error) {
           this.#log(`cannot reload the data tree from disk: ${(error as Error).message}`);
-          this.#reloading = false;
           this.#lookForLeader();
           return;
         }
-        this.#tree = recovered;
-        this.#lastLoggedZxid = recovered.lastZxid;
-        this.#committedLog = recovered.recent;
-        this.#log(`reloaded: tree ${recovered.txns.length}@${hex(recovered.lastZxid)}`);
-        this.#reloading = false;
+        this.#reloaded(recovered);
         this.#lookForLeader();
       });
     });
+  }
+
+  /** quorum-peer #reload's bookkeeping once recovery has run. */
+  #reloaded(recovered: ReturnType<typeof recover>): void {
+    if (this.#mode !== 'notServing') throw new Error(`peer ${this.id} replaces its state while serving`);
+    this.#tree = recovered;
+    this.#lastLoggedZxid = recovered.lastZxid;
+    this.#committedLog = recovered.recent;
+    this.#undurableSnap = null;
+    this.#log(`reloaded: tree ${recovered.txns.length}@${hex(recovered.lastZxid)}`);
+  }
+
+  /** quorum-peer #flushAll: `then` runs once every append so far is durable. */
+  #flushAll(then: () => void): void {
+    if (this.#flushInFlight === null) this.#scheduleFlush();
+    if (this.#flushInFlight === null) {
+      then();
+      return;
+    }
+    this.#afterFlush.push(() => this.#flushAll(then));
   }
 
   /** quorum-peer #committedLog: the last committed txns, kept across roles for DIFF syncs. */
@@ -511,7 +406,7 @@ export class SimPeer {
   /** A SNAP loaded into the tree whose sync snapshot is not written yet. */
   #undurableSnap: bigint | null = null;
 
-  /** electAfterEffects: an election waits for the asynchronous effect in progress. */
+  /** The role ended during an asynchronous effect: settle once it is done. */
   #lookWhenIdle = false;
 
   // ---- leading -------------------------------------------------------------------------------------
@@ -611,7 +506,7 @@ export class SimPeer {
       this.id,
       incarnation,
       leaderId,
-      this.#env.config.flags.leaderConnectTimeout ? Math.max(1, deadlineMs - this.#env.scheduler.now) : null,
+      Math.max(1, deadlineMs - this.#env.scheduler.now),
       (socket) => {
         if (generation !== this.#roleGeneration) {
           socket.destroy();
@@ -630,7 +525,7 @@ export class SimPeer {
           },
           { nowMs: this.#env.scheduler.now, acceptedEpoch: this.#acceptedEpoch, currentEpoch: this.#currentEpoch, lastLoggedZxid: this.#lastLoggedZxid },
         );
-        const watch: SyncWatch = { leaderInfoEpoch: null, newLeaderSeen: false, newLeaderAcked: false, pendingCurrentEpoch: null, synced: [] };
+        const watch: SyncWatch = { leaderInfoEpoch: null, newLeaderSeen: false, newLeaderAcked: false, synced: [] };
         this.#role = { kind: 'following', core, socket, leader: leaderId, watch };
         this.stats.following++;
         this.#log(`FOLLOWING ${leaderId} (acceptedEpoch ${this.#acceptedEpoch}, currentEpoch ${this.#currentEpoch}, lastLogged ${hex(this.#lastLoggedZxid)})`);
@@ -742,7 +637,7 @@ export class SimPeer {
         const batch = this.#chain[0];
         if (batch === undefined) break;
         const effect = batch.effects[batch.index];
-        if (effect === undefined || (batch.generation !== this.#roleGeneration && effect.kind !== 'abandon')) {
+        if (effect === undefined || batch.generation !== this.#roleGeneration) {
           this.#chain.shift();
           continue;
         }
@@ -779,7 +674,7 @@ export class SimPeer {
       }
       if (this.#lookWhenIdle && !this.#chainBusy) {
         this.#lookWhenIdle = false;
-        this.#afterRole();
+        this.#settleThenLook();
       }
       this.#drain();
     });
@@ -797,16 +692,7 @@ export class SimPeer {
     if (effect.kind !== 'send' || (effect.message.kind !== 'ping' && effect.message.kind !== 'ack')) this.#log(`effect ${describeEffect(effect)}`);
     switch (effect.kind) {
       case 'send': {
-        let message = effect.message;
-        if (message.kind === 'ackEpoch' && message.currentEpoch === -1n && this.#env.config.flags.ackEpochReportsCurrentEpoch) {
-          message = { ...message, currentEpoch: this.#currentEpoch };
-        }
-        if (role.kind === 'following' && role.watch.pendingCurrentEpoch !== null && message.kind === 'ack' && counterOf(message.zxid) === 0n) {
-          this.disk.currentEpoch = role.watch.pendingCurrentEpoch;
-          this.#currentEpoch = role.watch.pendingCurrentEpoch;
-          this.disk.updatingEpoch = false;
-          role.watch.pendingCurrentEpoch = null;
-        }
+        const message = effect.message;
         if (role.kind === 'following') this.#checkFollowerSend(role.watch, message);
         if (role.kind !== 'looking') this.#log(`send ${this.id}→${effect.to} ${describeMessage(message)}`);
         this.#write(effect.to, message);
@@ -823,13 +709,10 @@ export class SimPeer {
         this.disk.acceptedEpoch = effect.epoch;
         this.#acceptedEpoch = effect.epoch;
         return;
+      case 'markEpochUpdating':
+        this.disk.updatingEpoch = true;
+        return;
       case 'persistCurrentEpoch':
-        if (role.kind === 'following' && !role.watch.newLeaderAcked && this.#env.config.flags.currentEpochAfterSyncLogged) {
-          role.watch.pendingCurrentEpoch = effect.epoch;
-          // 3.8 keeps its updatingEpoch file from here until the epoch is written.
-          this.disk.updatingEpoch = true;
-          return;
-        }
         this.disk.currentEpoch = effect.epoch;
         this.#currentEpoch = effect.epoch;
         this.disk.updatingEpoch = false;
@@ -859,7 +742,6 @@ export class SimPeer {
         this.#write(0n, { kind: 'ping', zxid: effect.zxid, touches: [] });
         return;
       case 'snapshot': {
-        if (role.kind === 'following') this.disk.updatingEpoch = true;
         const tree = this.#tree.copy();
         this.#awaitEffect(this.#env.config.snapshotMs(), () => {
           this.disk.writeSnapshot(tree);
@@ -891,7 +773,6 @@ export class SimPeer {
     if (zxid <= this.#logLastAppended) throw new EffectFailure(`txns are appended in increasing zxid order (${hex(zxid)} after ${hex(this.#logLastAppended)})`);
     this.#logLastAppended = zxid;
     this.disk.log.push({ zxid, txn, state: 'memory', flush: 0, generation: this.#roleGeneration });
-    this.#appendedZxid = zxid;
     this.#scheduleFlush();
     // DurableStorage: a snapshot every snapCount/2 + random(snapCount/2) txns.
     this.#txnsSinceSnapshot++;
@@ -947,84 +828,62 @@ export class SimPeer {
     this.#env.checker.onServing(this.id, role.kind, epoch, this.#tree, role.kind === 'leading' ? this.id : role.leader);
   }
 
+  /** quorum-peer #scheduleFlush: one flush at a time, of every append not yet flushed. */
   #scheduleFlush(): void {
-    if (this.#flushing) return;
-    this.#flushing = true;
-    const target = this.#appendedZxid;
-    const incarnation = this.#incarnation;
+    if (this.#flushInFlight !== null) return;
     const id = this.#nextFlushId++;
-    const failed = this.#logFailed;
-    let delayMs = 0;
-    if (failed === null) {
-      let any = false;
-      for (const entry of this.disk.log) {
-        if (entry.state !== 'memory') continue;
-        entry.state = 'written';
-        entry.flush = id;
-        any = true;
-      }
-      if (any) delayMs = this.#env.config.fsyncMs();
-      this.#flushInFlight = id;
+    let target: bigint | null = null;
+    for (const entry of this.disk.log) {
+      if (entry.state !== 'memory') continue;
+      entry.state = 'written';
+      entry.flush = id;
+      target = entry.zxid;
     }
-    this.#env.scheduler.after(delayMs, () => {
+    if (target === null) return;
+    const flushed = target;
+    const incarnation = this.#incarnation;
+    this.#flushInFlight = id;
+    this.#env.scheduler.after(this.#env.config.fsyncMs(), () => {
       if (!this.#alive(incarnation)) return;
       this.#flushInFlight = null;
-      const failure = failed ?? this.#logFailed;
-      if (failure !== null) {
-        this.#flushing = false;
-        this.#logFailed = failure;
-        this.#log(`txn log flush failed: ${failure}`);
-        this.#abandon('txn log write failed');
-        this.#runAfterFlush();
-        return;
-      }
-      let ownTarget: bigint | null = null;
+      // A core hears only of its own appends (quorum-peer reports the batch's last append of the current role).
+      let own: bigint | null = null;
       for (const entry of this.disk.log) {
         if (entry.flush !== id || entry.state !== 'written') continue;
         entry.state = 'durable';
-        if (entry.generation === this.#roleGeneration && (ownTarget === null || entry.zxid > ownTarget)) ownTarget = entry.zxid;
+        if (entry.generation === this.#roleGeneration) own = entry.zxid;
       }
-      this.#flushing = false;
-      if (target > this.#lastLoggedZxid) this.#lastLoggedZxid = target;
+      if (flushed > this.#lastLoggedZxid) this.#lastLoggedZxid = flushed;
       const role = this.#role;
-      const reported = this.#env.config.flags.flushReportedToItsRole ? ownTarget : target;
-      if (reported === null) {
-        // Nothing of this flush was appended by the current role: its core is not told.
-      } else if (role.kind === 'leading') {
-        this.#log(`logged ${hex(reported)} (flush ${id})`);
-        role.core.logged(reported);
+      if (own !== null && role.kind === 'leading') {
+        this.#log(`logged ${hex(own)} (flush ${id})`);
+        role.core.logged(own);
         this.#run(role.core.takeEffects());
-      } else if (role.kind === 'following') {
-        this.#log(`logged ${hex(reported)} (flush ${id})`);
-        role.core.logged(reported);
+      } else if (own !== null && role.kind === 'following') {
+        this.#log(`logged ${hex(own)} (flush ${id})`);
+        role.core.logged(own);
         this.#run(role.core.takeEffects());
       }
-      this.#runAfterFlush();
-      if (this.#appendedZxid > target) this.#scheduleFlush();
+      this.#scheduleFlush();
+      for (const after of this.#afterFlush.splice(0)) after();
     });
   }
 
-  #runAfterFlush(): void {
-    for (const after of this.#afterFlush.splice(0)) after();
+  /** quorum-peer #truncate: flush everything, cut the log, reload, and check where the reload landed. */
+  #truncate(zxid: bigint): void {
+    this.#chainBusy = true;
+    this.#flushAll(() => {
+      this.#chainBusy = false;
+      this.#truncateNow(zxid);
+      this.#drain();
+    });
   }
 
-  #truncate(zxid: bigint): void {
-    if (this.#flushInFlight !== null && this.#env.config.flags.truncateWaitsForFlush) {
-      this.#chainBusy = true;
-      this.#afterFlush.push((): void => {
-        this.#chainBusy = false;
-        this.#truncate(zxid);
-        this.#drain();
-      });
-      return;
-    }
+  #truncateNow(zxid: bigint): void {
     this.#log(`TRUNC: dropping logged txns after ${hex(zxid)}`);
     const role = this.#role;
     const leader = role.kind === 'following' ? role.leader : -1n;
     const epoch = role.kind === 'following' ? role.core.epoch : -1n;
-    // FileTxnLog.restartAfter: the file closes (under a flush in flight), unflushed appends go.
-    if (this.#flushInFlight !== null) this.#logFailed = `file handle closed by TRUNC under flush ${this.#flushInFlight}`;
-    this.disk.log = this.disk.log.filter((e) => e.state !== 'memory');
     this.#logLastAppended = zxid;
     this.#awaitEffect(this.#env.config.truncateMs(), () => {
       const before = this.disk.log;
@@ -1036,15 +895,9 @@ export class SimPeer {
       } catch (error) {
         throw new EffectFailure(`recovery after TRUNC: ${(error as Error).message}`);
       }
-      if (this.#mode !== 'notServing') throw new Error(`follower ${this.id} replaces its state while serving`);
-      this.#tree = recovered;
-      this.#lastLoggedZxid = recovered.lastZxid;
-      this.#appendedZxid = recovered.lastZxid;
-      this.#committedLog = recovered.recent;
-      this.#log(`TRUNC done: tree ${recovered.txns.length}@${hex(recovered.lastZxid)}; ${this.disk.describeLog()}`);
-      if (this.#env.config.flags.truncateVerifiesPoint && recovered.lastZxid !== zxid) {
-        throw new EffectFailure(`TRUNC to ${hex(zxid)} reloaded the tree at ${hex(recovered.lastZxid)}`);
-      }
+      this.#reloaded(recovered);
+      this.#log(`TRUNC done; ${this.disk.describeLog()}`);
+      if (recovered.lastZxid !== zxid) throw new EffectFailure(`TRUNC to ${hex(zxid)} reloaded the tree at ${hex(recovered.lastZxid)}`);
     });
   }
 }

@@ -30,7 +30,7 @@ export interface SwarmOptions {
   readonly echo: ((line: string) => void) | null;
 }
 
-export const DEFAULT_FLAGS: ShellFlags = { truncateWaitsForFlush: false, updatingEpochFile: false, flushReportedToItsRole: false, electAfterEffects: false, truncateVerifiesPoint: false, reloadUndurableSnap: false, leaderConnectTimeout: false, reloadCountsInflightAppends: false, reloadFlushAfterInflight: false, silentDuringReload: false, ackEpochReportsCurrentEpoch: false, currentEpochAfterSyncLogged: false };
+export const DEFAULT_FLAGS: ShellFlags = {};
 
 export interface SwarmResult {
   readonly seed: number;

@@ -41,13 +41,25 @@ export interface CliRun {
   readonly stderr: string;
   readonly code: number | null;
   readonly timedOut: boolean;
+  /** The `until` steps of the stdin script whose text never appeared on stdout in time. */
+  readonly unseen: readonly string[];
 }
+
+/**
+ * A piece of a CLI's stdin script: text to write, or a pause until stdout shows `until` (counted
+ * from the last write). A pause orders the script after something the CLI does on its own, such as
+ * an event its event thread prints, where piping everything at once would leave that to a race.
+ */
+export type StdinStep = { readonly write: string } | { readonly until: string };
+
+/** How long a script waits for an `until` text before it writes the rest anyway. */
+const UNTIL_WAIT_MS = 20_000;
 
 /** Runs a CLI to completion (killing its process group after timeoutMs), stdout and stderr apart. */
 export function runCli(
   cli: string,
   args: readonly string[],
-  options: { stdin?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { stdin?: string | readonly StdinStep[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliRun> {
   return new Promise<CliRun>((resolve, reject) => {
     const child = spawn(cli, [...args], {
@@ -57,10 +69,50 @@ export function runCli(
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    const unseen: string[] = [];
+    // Registered before any `until` listener, so a listener sees the chunk that woke it.
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.stdin.on('error', () => undefined);
-    child.stdin.end(options.stdin ?? '');
+    const stdoutBytes = (): number => out.reduce((n, c) => n + c.length, 0);
+    // Resolves when stdout past `from` bytes shows `text`, or the CLI is gone, or the wait is over.
+    const printed = (text: string, from: number): Promise<void> =>
+      new Promise<void>((done) => {
+        // Decoded whole each time: a line can arrive split across chunks, even mid-character.
+        const seen = (): boolean => Buffer.concat(out).subarray(from).toString('utf8').includes(text);
+        if (seen()) {
+          done();
+          return;
+        }
+        const finish = (found: boolean): void => {
+          clearTimeout(timer);
+          child.stdout.off('data', onData);
+          child.off('close', onClose);
+          if (!found) unseen.push(text);
+          done();
+        };
+        const onData = (): void => {
+          if (seen()) finish(true);
+        };
+        const onClose = (): void => finish(seen());
+        const timer = setTimeout(() => finish(false), UNTIL_WAIT_MS);
+        child.stdout.on('data', onData);
+        child.once('close', onClose);
+      });
+    const feed = async (steps: readonly StdinStep[]): Promise<void> => {
+      let mark = 0;
+      for (const step of steps) {
+        if ('write' in step) {
+          mark = stdoutBytes();
+          child.stdin.write(step.write);
+        } else {
+          await printed(step.until, mark);
+        }
+      }
+      child.stdin.end();
+    };
+    const stdin = options.stdin ?? '';
+    void feed(typeof stdin === 'string' ? [{ write: stdin }] : stdin);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -78,7 +130,7 @@ export function runCli(
     });
     child.once('close', (code) => {
       clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code, timedOut });
+      resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code, timedOut, unseen });
     });
   });
 }

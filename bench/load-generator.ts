@@ -202,6 +202,8 @@ function requestSource(workload: WorkloadName, dataset: Dataset, sessionIndex: n
 
 export interface LoadOptions {
   port: number;
+  /** Spread the sessions over these ports, round robin (an ensemble's members); default [port]. */
+  ports?: readonly number[];
   workload: WorkloadName;
   dataset: Dataset;
   /** Number of sessions (TCP connections). */
@@ -418,7 +420,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
   if (!(durationSeconds > 0 && durationSeconds <= 3600)) throw new Error('duration must be in (0, 3600] seconds');
   const runTag = options.runTag ?? `r${Date.now().toString(36)}`;
-  const opened = await Promise.all(Array.from({ length: sessions }, () => connectSession(options.port)));
+  const ports = options.ports ?? [options.port];
+  const opened = await Promise.all(Array.from({ length: sessions }, (_, i) => connectSession(ports[i % ports.length] ?? options.port)));
 
   const cpuStart = process.cpuUsage();
   const start = performance.now();

@@ -248,6 +248,12 @@ export class MixedEnsemble {
     return this.#electionTaps;
   }
 
+  /** The pid of the member's process (zkServer.sh execs node; Java is the JVM), or null when down. */
+  pid(id: number): number | null {
+    const p = this.#member(id).process;
+    return p === null || p.exitInfo() !== undefined ? null : p.pid;
+  }
+
   isRunning(id: number): boolean {
     const p = this.#member(id).process;
     return p !== null && p.exitInfo() === undefined;

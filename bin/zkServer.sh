@@ -149,6 +149,9 @@ do_status() {
 if [ "$command" != "print-cmd" ]; then
     echo "Using config: $cfg" >&2
 fi
+# The server names itself after this (see zk-server.ts): `pkill java`, as the Kubernetes tutorial
+# runs it, finds it as it found the JVM. ZK_PROCESS_NAME= (empty) keeps node's own name.
+export ZK_PROCESS_NAME="${ZK_PROCESS_NAME-java}"
 case "$command" in
     start-foreground)
         exec node "$entry" "$cfg"

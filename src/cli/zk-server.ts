@@ -26,7 +26,18 @@ function loadConfig(args: readonly string[]): ServerConfig {
   return loadServerConfigFromFiles(cfgPath, process.env);
 }
 
+/**
+ * zkServer.sh sets ZK_PROCESS_NAME=java: the process then shows as `java` (its comm and argv[0]),
+ * so that the Kubernetes tutorial's `pkill java` and scripts written for the JVM find the server;
+ * the rest of its command line still names zk-server.js and the config.
+ */
+function nameProcess(): void {
+  const name = process.env['ZK_PROCESS_NAME'];
+  if (name !== undefined && name !== '') process.title = [name, ...process.argv.slice(1)].join(' ');
+}
+
 async function main(): Promise<void> {
+  nameProcess();
   let config: ServerConfig;
   try {
     config = loadConfig(process.argv.slice(2));

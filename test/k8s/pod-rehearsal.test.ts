@@ -199,11 +199,11 @@ describe.skipIf(reason !== null)('single-pod StatefulSet rehearsal', () => {
         // The tutorial's `ps`: everything runs as zookeep+ (uid 1000). The manifest's sh -c is PID 1
         // and the server its child; with `exec` the server is PID 1 itself.
         const ps = await container.exec(['ps', '-eo', 'pid=,user=,args=']);
-        const pid1 = command[2]?.includes('exec') === true ? /^\s*1 zookeep\+ node \S*zk-server\.js /m : /^\s*1 zookeep\+ sh -c zkGenConfig\.sh && zkServer\.sh start-foreground$/m;
+        const pid1 = command[2]?.includes('exec') === true ? /^\s*1 zookeep\+ java \S*zk-server\.js /m : /^\s*1 zookeep\+ sh -c zkGenConfig\.sh && zkServer\.sh start-foreground$/m;
         expect(ps.stdout).toMatch(pid1);
         // The config is the image's conf dir: /opt/zk-ts-<version>/conf, or /usr/bin/../etc/zookeeper as
         // the tutorial's `ps` showed it when zkServer.sh finds its conf dir as ZooKeeper's does.
-        expect(ps.stdout).toMatch(/^\s*\d+ zookeep\+ node \S*zk-server\.js (\/opt\/zk-ts-[^/]+\/conf|\/usr\/bin\/\.\.\/etc\/zookeeper)\/zoo\.cfg$/m);
+        expect(ps.stdout).toMatch(/^\s*\d+ zookeep\+ java \S*zk-server\.js (\/opt\/zk-ts-[^/]+\/conf|\/usr\/bin\/\.\.\/etc\/zookeeper)\/zoo\.cfg$/m);
       }, 60_000);
 
       it('identity: hostname, FQDN from the pod\'s /etc/hosts, myid', async () => {

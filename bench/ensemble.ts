@@ -17,6 +17,7 @@ import { projectRoot } from '../test/support/our-server.js';
 import { sleep } from '../test/support/zk-wait.js';
 import { DEFAULT_DATASET, isWorkloadName, prepareDataset, runLoad, type LoadResult, type WorkloadName } from './load-generator.js';
 import { pidListeningOn, readMemory } from './proc-stats.js';
+import { median } from './storage-common.js';
 import { SimpleClient } from './zk-connection.js';
 
 const KINDS: readonly MemberKind[] = ['java', 'ours'];
@@ -79,13 +80,6 @@ function parseSettings(): Settings {
     workloads: workloads as WorkloadName[],
     failovers: int('failovers', values.failovers, 0, 20),
   };
-}
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 async function startEnsemble(kind: MemberKind): Promise<{ ensemble: MixedEnsemble; leader: number }> {

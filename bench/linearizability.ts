@@ -15,12 +15,7 @@ import { checkHistory, type CheckResult } from '../test/jepsen/checker/check.js'
 import { makeModel } from '../test/jepsen/checker/models.js';
 import { corpusAvailable, corpusDir, corpusModel, loadCorpus } from '../test/jepsen/corpus.js';
 import { parseHistory } from '../test/jepsen/history/history.js';
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
+import { median } from './storage-common.js';
 
 function ms(x: number): string {
   return x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0);

@@ -3,7 +3,9 @@
 // connection from a smaller id is closed and answered by connecting back). Peers' host names are
 // resolved again on every attempt, so a pod that returns with a new IP is found; failed attempts
 // back off (bounded) per peer, and an unreachable peer never blocks the others. Only the newest
-// unsent notification per peer is kept, as 3.8's send queue of capacity one does.
+// unsent notification per peer is kept, as 3.8's send queue of capacity one does; a new connection
+// with nothing queued carries the last notification sent again, as 3.8's SendWorker does, since the
+// old connection may have closed before the peer read it.
 
 import * as net from 'node:net';
 import type { Logger } from '../logging/logger.js';
@@ -39,6 +41,7 @@ export class ElectionTransport {
   readonly #onMessage: (from: bigint, body: Buffer) => void;
   readonly #links = new Map<bigint, Link>();
   readonly #pendingSend = new Map<bigint, Buffer>();
+  readonly #lastSent = new Map<bigint, Buffer>();
   readonly #connecting = new Set<bigint>();
   readonly #backoffMs = new Map<bigint, number>();
   readonly #nextAttemptMs = new Map<bigint, number>();
@@ -80,6 +83,7 @@ export class ElectionTransport {
     const frame = Buffer.alloc(4 + body.length);
     frame.writeInt32BE(body.length, 0);
     body.copy(frame, 4);
+    this.#lastSent.set(to, frame);
     const link = this.#links.get(to);
     if (link !== undefined && !link.socket.destroyed) {
       link.socket.write(frame);
@@ -169,11 +173,9 @@ export class ElectionTransport {
     socket.on('close', () => {
       if (this.#links.get(sid) === link) this.#links.delete(sid);
     });
-    const queued = this.#pendingSend.get(sid);
-    if (queued !== undefined) {
-      this.#pendingSend.delete(sid);
-      socket.write(queued);
-    }
+    const queued = this.#pendingSend.get(sid) ?? this.#lastSent.get(sid);
+    this.#pendingSend.delete(sid);
+    if (queued !== undefined) socket.write(queued);
     if (initial.length > 0) this.#receive(sid, link, initial);
   }
 

@@ -911,7 +911,8 @@ class EffectFailure extends Error {}
 /**
  * The election port as src/quorum/election-transport.ts runs it: one connection per pair, opened by
  * the larger id (a connection from a smaller id is answered by connecting back), the newest unsent
- * notification kept per peer, bounded back-off between attempts.
+ * notification kept per peer (or else the last one sent, again, on a new connection), bounded
+ * back-off between attempts.
  */
 class SimElectionTransport {
   readonly #env: PeerEnvironment;
@@ -920,6 +921,7 @@ class SimElectionTransport {
   readonly #onMessage: (from: bigint, body: Buffer) => void;
   readonly #links = new Map<bigint, SimSocket>();
   readonly #pending = new Map<bigint, Buffer>();
+  readonly #lastSent = new Map<bigint, Buffer>();
   readonly #connecting = new Set<bigint>();
   readonly #backoffMs = new Map<bigint, number>();
   readonly #nextAttemptMs = new Map<bigint, number>();
@@ -937,6 +939,7 @@ class SimElectionTransport {
 
   send(to: bigint, body: Buffer): void {
     if (to === this.#myId) return;
+    this.#lastSent.set(to, body);
     const link = this.#links.get(to);
     if (link !== undefined && !link.destroyed) {
       link.write({ kind: 'bytes', bytes: body });
@@ -1006,10 +1009,8 @@ class SimElectionTransport {
     socket.onClose = (): void => {
       if (this.#links.get(sid) === socket) this.#links.delete(sid);
     };
-    const queued = this.#pending.get(sid);
-    if (queued !== undefined) {
-      this.#pending.delete(sid);
-      socket.write({ kind: 'bytes', bytes: queued });
-    }
+    const queued = this.#pending.get(sid) ?? this.#lastSent.get(sid);
+    this.#pending.delete(sid);
+    if (queued !== undefined) socket.write({ kind: 'bytes', bytes: queued });
   }
 }

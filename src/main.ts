@@ -76,6 +76,14 @@ function numberProperty(config: ServerConfig, name: string, fallback: number): n
   return Number.isFinite(value) ? value : fallback;
 }
 
+/** -Dzkts.test.fault: a deliberately broken server for the Jepsen-style harness (see ReplicaOptions.testFault). */
+function testFaultOf(value: string | undefined): { testFault?: 'ack-before-fsync' | 'ack-before-quorum' } {
+  if (value === 'ack-before-fsync' || value === 'ack-before-quorum') return { testFault: value };
+  // A misspelt fault would run a healthy server where a test expects a broken one.
+  if (value !== undefined) throw new Error(`unknown zkts.test.fault '${value}' (ack-before-fsync, ack-before-quorum)`);
+  return {};
+}
+
 export interface StartOptions {
   readonly logger: Logger;
   readonly clock?: Clock;
@@ -156,9 +164,12 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const firstSnapshot = await writeSnapshot(recovered.tree, [...recovered.sessions.entries()], snapshotOptions, storageLogger);
   adminState.lastSnapshot = { zxid: firstSnapshot.zxid, modifiedAtMs: clock.wallMs() };
   metrics.dbInitTime.observe(clock.monotonicMs() - startedAtMs);
+  const testFault = testFaultOf(config.systemProperties['zkts.test.fault']);
+  if (testFault.testFault !== undefined) logger.warn({ testFault: testFault.testFault }, 'TEST FAULT ON: this server is deliberately broken (zkts.test.fault); it can lose acknowledged writes');
   const replica = new Replica(
     {
-      serverId: 1n,
+      // Session ids carry the server id in their top byte: ensemble members must not share it.
+      serverId: config.distributed && config.serverId !== null ? BigInt(config.serverId) : 1n,
       tickTimeMs: config.tickTimeMs,
       minSessionTimeoutMs: config.minSessionTimeoutMs,
       maxSessionTimeoutMs: config.maxSessionTimeoutMs,
@@ -168,7 +179,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
       skipAcl: config.auth.skipACL,
       containerCheckIntervalMs: numberProperty(config, 'znode.container.checkIntervalMs', 60_000),
       containerMaxPerMinute: numberProperty(config, 'znode.container.maxPerMinute', 10_000),
-      ...(config.systemProperties['zkts.test.fault'] === 'ack-before-fsync' ? { testFault: 'ack-before-fsync' as const } : {}),
+      ...testFault,
     },
     {
       storage,
@@ -193,6 +204,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
           quorumPort: server.quorumPort,
           electionPort: server.electionPort,
           participant: server.role === 'participant',
+          clientAddress: server.clientAddress === null ? '' : `${server.clientAddress.host ?? '0.0.0.0'}:${String(server.clientAddress.port)}`,
         })),
         tickTimeMs: config.tickTimeMs,
         initLimitTicks: config.initLimitTicks,
@@ -212,10 +224,10 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const peer = quorumPeer;
   const modeOf: ModeSource = () => {
     if (peer === null) return 'standalone';
-    return peer.state === 'leading' ? 'leader' : 'follower';
+    return peer.mode ?? 'follower';
   };
-  const words: FourLetterWords = createFourLetterWords(config, replica, clock, startedAtMs, modeOf, adminState);
-  const adminView = createAdminHttpView(config, replica, clock, startedAtMs, modeOf, adminState);
+  const words: FourLetterWords = createFourLetterWords(config, replica, clock, startedAtMs, modeOf, adminState, peer);
+  const adminView = createAdminHttpView(config, replica, clock, startedAtMs, modeOf, adminState, peer);
   const unbindGauges = bindGauges(metrics, adminView);
   if (config.metrics.prometheus) {
     metricsServer = await startMetricsServer({ host: config.metrics.httpHost, port: config.metrics.httpPort }, registry, logger.child({ component: 'metrics' }));

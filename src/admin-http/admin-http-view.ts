@@ -17,7 +17,53 @@ export interface LastSnapshotInfo {
   readonly modifiedAtMs: number;
 }
 
+/** One server of the ensemble's configuration (QuorumPeer.QuorumServer). */
+export interface EnsembleServer {
+  readonly id: bigint;
+  /** As configured (3.8 shows resolved addresses; a literal IP reads the same). */
+  readonly host: string;
+  readonly quorumPort: number;
+  readonly electionPort: number;
+  /** `host:port` of its client port when the configuration says it (or it is this server), else ''. */
+  readonly clientAddress: string;
+  readonly participant: boolean;
+}
+
+/** A learner the leader serves, as LearnerHandler.getLearnerHandlerInfo shows it. */
+export interface LearnerConnection {
+  readonly sid: bigint;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Wall-clock epoch ms when the learner connected. */
+  readonly establishedAtMs: number;
+  /** Packets queued for it and not yet written. */
+  readonly queuedPackets: number;
+  readonly packetsReceived: number;
+  readonly packetsSent: number;
+  /** REQUEST packets (forwarded writes) it sent. */
+  readonly requests: number;
+  /** The zxid of the last txn packet it was sent. */
+  readonly lastZxid: bigint;
+}
+
+/** An ensemble member's configuration and role, for leader, voting_view, zabstate and observers. */
+export interface EnsembleView {
+  readonly myId: bigint;
+  readonly isLeader: boolean;
+  /** -1 while no leader is known. */
+  readonly leaderId: bigint;
+  /** The leader's host ('' while no leader is known). */
+  readonly leaderHost: string;
+  /** QuorumPeer.ZabState. */
+  readonly zabState: 'election' | 'discovery' | 'synchronization' | 'broadcast';
+  readonly servers: readonly EnsembleServer[];
+  /** Leader only: the observers whose sync has started (Leader.getObservingLearners). */
+  readonly observers: readonly LearnerConnection[] | null;
+}
+
 export interface AdminHttpView extends AdminView {
+  /** The member's place in its ensemble; absent or null on a standalone server. */
+  ensemble?(): EnsembleView | null;
   /** `initial_configuration`: zoo.cfg as it was read at start (ServerConfig.initialConfig). */
   initialConfig(): string;
   /**

@@ -11,6 +11,8 @@
  *
  * Standalone answers: leader (error "server is not initialized"), observers (none), voting_view
  * (empty), zabstate (not voting, empty state), observer_connection_stat_reset (nothing to reset).
+ * An ensemble member (AdminHttpView.ensemble) answers leader, voting_view, zabstate and observers
+ * as a 3.8 QuorumZooKeeperServer does, and server_stats/stats add proposal_stats on the leader.
  */
 
 import {
@@ -28,7 +30,7 @@ import {
   type ConnectionSnapshot,
   type SessionPaths,
 } from '../admin/index.js';
-import type { AdminHttpView } from './admin-http-view.js';
+import type { AdminHttpView, EnsembleServer, EnsembleView, LearnerConnection } from './admin-http-view.js';
 import { jsonDouble, jsonObject, type JavaJson, type JavaJsonObject } from './java-json.js';
 
 type Entries = Array<readonly [string, JavaJson]>;
@@ -165,12 +167,137 @@ function clientResponseJson(view: AdminHttpView): JavaJsonObject {
 }
 
 function srvrEntries(view: AdminHttpView): Entries {
+  const leader = view.quorum?.()?.leader ?? null;
   return [
     ['version', view.serverVersion],
     ['read_only', view.mode() === 'read-only'],
     ['server_stats', serverStatsJson(view)],
     ['client_response', clientResponseJson(view)],
+    ...(leader === null
+      ? []
+      : ([
+          [
+            'proposal_stats',
+            jsonObject([
+              ['last_buffer_size', leader.proposalSizes.last],
+              ['min_buffer_size', leader.proposalSizes.min],
+              ['max_buffer_size', leader.proposalSizes.max],
+            ]),
+          ],
+        ] as const)),
     ['node_count', view.stats().nodeCount],
+  ];
+}
+
+/** Jackson's InetSocketAddress form for a configured host: `127.0.0.1:2888`, `[::1]:2888`. */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${String(port)}` : `${host}:${String(port)}`;
+}
+
+/** A MultipleAddresses bean of one address, as Jackson writes it (zabstate). */
+function multipleAddressesJson(host: string, port: number): JavaJsonObject {
+  const address = hostPort(host, port);
+  return jsonObject([
+    ['empty', false],
+    ['all_addresses', [address]],
+    ['all_reachable_addresses', [address]],
+    ['one', address],
+    ['reachable_address', address],
+    ['wildcard_addresses', [`0.0.0.0:${String(port)}`]],
+    ['all_ports', [port]],
+    ['all_host_strings', [host]],
+    ['all_reachable_addresses_or_all', [address]],
+    ['reachable_or_one', address],
+  ]);
+}
+
+function leaderEntries(view: AdminHttpView): Entries {
+  const ensemble = view.ensemble?.() ?? null;
+  if (ensemble === null) return [['error', 'server is not initialized']];
+  return [
+    ['is_leader', ensemble.isLeader],
+    ['leader_id', ensemble.leaderId],
+    ['leader_ip', ensemble.leaderHost],
+  ];
+}
+
+/** QuorumPeer.getVotingView: a HashMap<Long, QuorumServerView> of the voting members. */
+function votingViewEntries(view: AdminHttpView): Entries {
+  const ensemble = view.ensemble?.() ?? null;
+  if (ensemble === null) return [['current_config', jsonObject([])]];
+  const voters = javaHashOrder(
+    ensemble.servers.filter((s) => s.participant),
+    (s) => javaLongHash(s.id),
+    'HashMap',
+  );
+  return [
+    [
+      'current_config',
+      jsonObject(
+        voters.map((server: EnsembleServer) => [
+          BigInt.asIntN(64, server.id).toString(),
+          jsonObject([
+            ['server_addresses', [hostPort(server.host, server.quorumPort)]],
+            ['election_addresses', [hostPort(server.host, server.electionPort)]],
+            ['client_address', server.clientAddress],
+            ['learner_type', server.participant ? 'participant' : 'observer'],
+          ]),
+        ]),
+      ),
+    ],
+  ];
+}
+
+function zabStateEntries(view: AdminHttpView): Entries {
+  const ensemble = view.ensemble?.() ?? null;
+  if (ensemble === null) {
+    return [
+      ['voting', false],
+      ['zabstate', ''],
+    ];
+  }
+  const me = ensemble.servers.find((s) => s.id === ensemble.myId);
+  const zxid = view.stats().lastProcessedZxid;
+  return [
+    ['myid', ensemble.myId],
+    ['is_leader', ensemble.isLeader],
+    ['quorum_address', me === undefined ? null : multipleAddressesJson(me.host, me.quorumPort)],
+    ['election_address', me === undefined ? null : multipleAddressesJson(me.host, me.electionPort)],
+    ['client_address', me?.clientAddress ?? ''],
+    ['voting', me?.participant === true],
+    ['last_zxid', `0x${javaHexLong(zxid)}`],
+    ['zab_epoch', BigInt.asIntN(64, zxid) >> 32n],
+    ['zab_counter', zxid & 0xffffffffn],
+    ['zabstate', ensemble.zabState],
+  ];
+}
+
+/** LearnerHandler.getLearnerHandlerInfo (a LinkedHashMap). */
+function learnerJson(learner: LearnerConnection): JavaJsonObject {
+  return jsonObject([
+    ['remote_socket_address', javaSocketAddress(learner.remoteAddress, learner.remotePort)],
+    ['sid', learner.sid],
+    ['established', learner.establishedAtMs],
+    ['queued_packets', learner.queuedPackets],
+    ['queued_packets_size', 0],
+    ['packets_received', learner.packetsReceived],
+    ['packets_sent', learner.packetsSent],
+    ['requests', learner.requests],
+    ['last_zxid', learner.lastZxid],
+  ]);
+}
+
+function observersEntries(view: AdminHttpView): Entries {
+  const observers: EnsembleView['observers'] = view.ensemble?.()?.observers ?? null;
+  if (observers === null) {
+    return [
+      ['synced_observers', 0],
+      ['observers', []],
+    ];
+  }
+  return [
+    ['synced_observers', observers.length],
+    ['observers', observers.map(learnerJson)],
   ];
 }
 
@@ -316,7 +443,7 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
   { names: ['initial_configuration', 'icfg'], serverRequired: true, run: (view) => [['initial_configuration', view.initialConfig()]] },
   { names: ['is_read_only', 'isro'], serverRequired: true, run: (view) => [['read_only', view.mode() === 'read-only']] },
   { names: ['last_snapshot', 'lsnp'], serverRequired: true, run: lastSnapshotEntries },
-  { names: ['leader', 'lead'], serverRequired: true, run: () => [['error', 'server is not initialized']] },
+  { names: ['leader', 'lead'], serverRequired: true, run: leaderEntries },
   { names: ['monitor', 'mntr'], serverRequired: false, run: monitorEntries },
   { names: ['observer_connection_stat_reset', 'orst'], serverRequired: true, run: () => [] },
   { names: ['ruok'], serverRequired: true, run: () => [] },
@@ -339,27 +466,13 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
       return [];
     },
   },
-  {
-    names: ['observers', 'obsr'],
-    serverRequired: true,
-    run: () => [
-      ['synced_observers', 0],
-      ['observers', []],
-    ],
-  },
+  { names: ['observers', 'obsr'], serverRequired: true, run: observersEntries },
   { names: ['system_properties', 'sysp'], serverRequired: false, run: systemPropertyEntries },
-  { names: ['voting_view'], serverRequired: true, run: () => [['current_config', jsonObject([])]] },
+  { names: ['voting_view'], serverRequired: true, run: votingViewEntries },
   { names: ['watches', 'wchc'], serverRequired: true, run: (view) => [['session_id_to_watched_paths', bySessionId(withPaths(view))]] },
   { names: ['watches_by_path', 'wchp'], serverRequired: true, run: (view) => [['path_to_session_ids', watchesByPath(view)]] },
   { names: ['watch_summary', 'wchs'], serverRequired: true, run: watchSummaryEntries },
-  {
-    names: ['zabstate'],
-    serverRequired: false,
-    run: () => [
-      ['voting', false],
-      ['zabstate', ''],
-    ],
-  },
+  { names: ['zabstate'], serverRequired: false, run: zabStateEntries },
 ];
 
 const BY_NAME: ReadonlyMap<string, AdminCommand> = new Map(ADMIN_COMMANDS.flatMap((c) => c.names.map((n) => [n, c] as const)));

@@ -236,6 +236,56 @@ export interface MntrMetrics {
   readonly namespaces?: readonly NamespaceMetrics[];
 }
 
+/** 3.8's BufferStats (Leader.getProposalStats): -1 until the first sample. */
+export interface BufferSizes {
+  readonly last: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** A summary kept per learner server id (3.8's summary sets keyed by `Long.toString(sid)`). */
+export interface PerServerSummary<S extends SummaryStats> {
+  readonly sid: bigint;
+  readonly stats: S;
+}
+
+/** What only the leader reports (LeaderZooKeeperServer's gauges, the Proposal sizes line). */
+export interface LeaderQuorumStats {
+  /** zk_learners: learners connected (followers and observers, synced or not). */
+  readonly learners: number;
+  /** zk_synced_followers: voting learners the leader forwards proposals to (sync started). */
+  readonly syncedFollowers: number;
+  /** zk_synced_non_voting_followers: forwarding followers that are not voting members. */
+  readonly syncedNonVotingFollowers: number;
+  /** zk_synced_observers: observers the leader informs of commits (sync started). */
+  readonly syncedObservers: number;
+  /** zk_pending_syncs: distinct zxids that learners' syncs wait for. */
+  readonly pendingSyncs: number;
+  /** zk_leader_uptime: ms since this leader started serving. */
+  readonly uptimeMs: number;
+  /** zk_last/min/max_proposal_size and `Proposal sizes last/min/max`: serialized txn bytes. */
+  readonly proposalSizes: BufferSizes;
+}
+
+/** What an ensemble member adds to mntr, srvr/stat and the AdminServer (QuorumZooKeeperServer). */
+export interface QuorumStats {
+  /** zk_peer_state: QuorumPeer.getDetailedPeerState, e.g. `leading - broadcast`. */
+  readonly peerState: string;
+  /** zk_quorum_size: voting members in the configuration. */
+  readonly quorumSize: number;
+  /** Observers only: zk_observer_master_id, the server it learns from. */
+  readonly observerMasterId: bigint | null;
+  /** Leaders only. */
+  readonly leader: LeaderQuorumStats | null;
+  /**
+   * 3.8 keeps these in process-wide metric sets, so they stay (with their learner ids) after the
+   * role that filled them ends: learner_handler_qp_size, learner_handler_qp_time_ms, ack_latency.
+   */
+  readonly learnerQueueSizes: readonly PerServerSummary<SummaryStats>[];
+  readonly learnerQueueTimes: readonly PerServerSummary<PercentileSummaryStats>[];
+  readonly ackLatencies: readonly PerServerSummary<PercentileSummaryStats>[];
+}
+
 /** The value 3.8 prints for an unknown system property. */
 export const NOT_AVAILABLE = '<NA>';
 
@@ -289,6 +339,8 @@ export interface AdminView {
   dirSizes(): DirSizes;
   /** Metrics for mntr beyond {@link stats}; anything omitted prints as on an idle 3.8 server. */
   mntrMetrics(): MntrMetrics;
+  /** The member's place in its ensemble; absent or null on a standalone server. */
+  quorum?(): QuorumStats | null;
   /** Digest log for `hash` (oldest first); empty if digests are not computed. */
   digestLog(): readonly ZxidDigest[];
   /** Current trace mask (gtmk). 3.8's default is 306 (DEFAULT_TRACE_MASK). */

@@ -16,6 +16,8 @@ import type {
   MntrMetrics,
   NamespaceMetrics,
   PercentileSummaryStats,
+  PerServerSummary,
+  QuorumStats,
   ServerConfigSnapshot,
   ServerMode,
   ServerStatsSnapshot,
@@ -73,6 +75,7 @@ interface Parts {
   mntrMetrics: MntrMetrics;
   digestLog: readonly ZxidDigest[];
   traceMask: bigint;
+  quorum: QuorumStats | null;
 }
 
 const IDLE_STATS: ServerStatsSnapshot = {
@@ -140,6 +143,7 @@ const DEFAULT_PARTS: Parts = {
   mntrMetrics: {},
   digestLog: [],
   traceMask: DEFAULT_TRACE_MASK,
+  quorum: null,
 };
 
 interface TestView extends AdminView {
@@ -166,6 +170,7 @@ function makeView(overrides: Partial<Parts> = {}): TestView {
     dirSizes: () => p.dirSizes,
     mntrMetrics: () => p.mntrMetrics,
     digestLog: () => p.digestLog,
+    quorum: () => p.quorum,
     traceMask: () => mask,
     setTraceMask: (m) => {
       calls.push(`setTraceMask ${m}`);
@@ -683,5 +688,93 @@ describe('mntr', () => {
     expect(actual).toContain('zk_connection_drop_probability\t0.0');
     expect(actual).toContain('zk_avg_fsynctime\t0.0');
     expect(actual).toContain('zk_p999_readlatency\t0');
+  });
+});
+
+/**
+ * What a 3.8 ensemble member adds (fixtures/ensemble-*, see capture-ensemble.sh): the quorum part
+ * of the view rebuilt from a capture's raw numbers, the rest as for a standalone server.
+ */
+function quorumFromCapture(captured: Map<string, string>): QuorumStats {
+  const num = (key: string): number => Number(captured.get(key));
+  const perServer = (set: string): Map<bigint, SummaryStats> => {
+    const out = new Map<bigint, SummaryStats>();
+    for (const key of captured.keys()) {
+      const sid = new RegExp(`^cnt_(\\d+)_${set}$`).exec(key)?.[1];
+      if (sid === undefined) continue;
+      const name = `${sid}_${set}`;
+      out.set(BigInt(sid), { count: num(`cnt_${name}`), sum: num(`sum_${name}`), min: num(`min_${name}`), max: num(`max_${name}`) });
+    }
+    return out;
+  };
+  const withPercentiles = (set: string): PerServerSummary<PercentileSummaryStats>[] =>
+    [...perServer(set).entries()].reverse().map(([sid, stats]) => {
+      const name = `${String(sid)}_${set}`;
+      return { sid, stats: { ...stats, p50: num(`p50_${name}`), p95: num(`p95_${name}`), p99: num(`p99_${name}`), p999: num(`p999_${name}`) } };
+    });
+  const leader = captured.get('server_state') === 'leader';
+  return {
+    peerState: captured.get('peer_state') ?? '',
+    quorumSize: num('quorum_size'),
+    observerMasterId: captured.has('observer_master_id') ? BigInt(num('observer_master_id')) : null,
+    leader: leader
+      ? {
+          learners: num('learners'),
+          syncedFollowers: num('synced_followers'),
+          syncedNonVotingFollowers: num('synced_non_voting_followers'),
+          syncedObservers: num('synced_observers'),
+          pendingSyncs: num('pending_syncs'),
+          uptimeMs: num('leader_uptime'),
+          proposalSizes: { last: num('last_proposal_size'), min: num('min_proposal_size'), max: num('max_proposal_size') },
+        }
+      : null,
+    // any order: rendering must put the learners in 3.8's order
+    learnerQueueSizes: [...perServer('learner_handler_qp_size').entries()].reverse().map(([sid, stats]) => ({ sid, stats })),
+    learnerQueueTimes: withPercentiles('learner_handler_qp_time_ms'),
+    ackLatencies: withPercentiles('ack_latency'),
+  };
+}
+
+describe('ensemble members (3.8.0: three voters and an observer)', () => {
+  it.each(['leader', 'follower', 'observer'] as const)('mntr on the %s: every line of 3.8.0, recomputed from raw values', (role) => {
+    const text = fixture(`ensemble-${role}.mntr`);
+    const captured = parseMntr(text);
+    // The capture prints the latency average, not its count and sum: any pair with that quotient.
+    const average = Number(captured.get('avg_latency'));
+    const latency = average === 0 ? EMPTY_SUMMARY : { count: 10_000, sum: Math.round(average * 10_000), min: Number(captured.get('min_latency')), max: Number(captured.get('max_latency')) };
+    const view = makeView({
+      mode: role,
+      stats: statsFromCapture(captured, latency),
+      mntrMetrics: metricsFromCapture(captured),
+      quorum: quorumFromCapture(captured),
+    });
+    expectSameText(runFourLetterWord('mntr', view, ALL), text);
+  });
+
+  it('srvr and stat on the leader end with the proposal sizes', () => {
+    const captured = parseMntr(fixture('ensemble-leader.mntr'));
+    const stat = fixture('ensemble-leader.stat');
+    const number = (label: string): number => Number(new RegExp(`^${label}: (\\d+)$`, 'mu').exec(stat)?.[1]);
+    const port = Number(/^ \/127\.0\.0\.1:(\d+)\[/mu.exec(stat)?.[1]);
+    const view = makeView({
+      mode: 'leader',
+      stats: { ...IDLE_STATS, packetsReceived: number('Received'), packetsSent: number('Sent'), lastProcessedZxid: 0x100000008n, nodeCount: number('Node count') },
+      connections: [cnxn(port)],
+      quorum: quorumFromCapture(captured),
+    });
+    expectSameText(runFourLetterWord('stat', view, ALL), stat);
+    const srvr = fixture('ensemble-leader.srvr');
+    const srvrView = makeView({
+      mode: 'leader',
+      stats: { ...IDLE_STATS, packetsReceived: Number(/^Received: (\d+)$/mu.exec(srvr)?.[1]), packetsSent: Number(/^Sent: (\d+)$/mu.exec(srvr)?.[1]), lastProcessedZxid: 0x100000008n, nodeCount: 10 },
+      quorum: quorumFromCapture(captured),
+    });
+    expectSameText(runFourLetterWord('srvr', srvrView, ALL), srvr);
+  });
+
+  it.each(['follower', 'observer'] as const)('srvr on the %s has no proposal sizes', (role) => {
+    const srvr = runFourLetterWord('srvr', makeView({ mode: role, quorum: quorumFromCapture(parseMntr(fixture(`ensemble-${role}.mntr`))) }), ALL);
+    expect(srvr).toMatch(new RegExp(`^Mode: ${role}$`, 'mu'));
+    expect(srvr).not.toMatch(/Proposal sizes/u);
   });
 });

@@ -198,6 +198,11 @@ function renderStat(view: AdminView, withClients: boolean): string {
   s += `Zxid: 0x${javaHexLong(stats.lastProcessedZxid)}\n`;
   s += `Mode: ${mode}\n`;
   s += `Node count: ${javaLong(stats.nodeCount)}\n`;
+  const leader = view.quorum?.()?.leader ?? null;
+  if (leader !== null) {
+    const p = leader.proposalSizes;
+    s += `Proposal sizes last/min/max: ${javaLong(p.last)}/${javaLong(p.min)}/${javaLong(p.max)}\n`;
+  }
   return s;
 }
 

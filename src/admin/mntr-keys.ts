@@ -61,6 +61,74 @@ export const MNTR_EXTRA_GAUGES = [
 ] as const satisfies readonly MntrGaugeName[];
 export type MntrExtraGaugeName = (typeof MNTR_EXTRA_GAUGES)[number];
 
+/** Gauges only ensemble members register (QuorumZooKeeperServer, LeaderZooKeeperServer). */
+export const MNTR_QUORUM_GAUGES = [
+  'quorum_size',
+  'min_proposal_size',
+  'max_proposal_size',
+  'last_proposal_size',
+  'synced_followers',
+  'synced_non_voting_followers',
+  'synced_observers',
+  'pending_syncs',
+  'leader_uptime',
+  'learners',
+] as const;
+export type MntrQuorumGaugeName = (typeof MNTR_QUORUM_GAUGES)[number];
+
+/**
+ * Every gauge of an ensemble member, in the order 3.8.0 prints them on a leader (captured from a
+ * 3.8.0 ensemble of three voters and an observer). All gauges share one ConcurrentHashMap of 64
+ * buckets, so a follower's and an observer's gauges come in the same relative order: each member
+ * prints the subsequence of this list it registers (followers and observers: the standalone
+ * gauges and quorum_size). MNTR_GAUGES is a subsequence of it too.
+ */
+export const MNTR_MEMBER_GAUGES = [
+  'ephemerals_count',
+  'num_alive_connections',
+  'avg_latency',
+  'min_proposal_size',
+  'outstanding_requests',
+  'znode_count',
+  'global_sessions',
+  'non_mtls_remote_conn_count',
+  'last_client_response_size',
+  'packets_sent',
+  'packets_received',
+  'max_proposal_size',
+  'max_client_response_size',
+  'synced_followers',
+  'connection_drop_probability',
+  'watch_count',
+  'synced_non_voting_followers',
+  'synced_observers',
+  'auth_failed_count',
+  'min_latency',
+  'max_file_descriptor_count',
+  'approximate_data_size',
+  'open_file_descriptor_count',
+  'last_proposal_size',
+  'pending_syncs',
+  'leader_uptime',
+  'local_sessions',
+  'uptime',
+  'max_latency',
+  'outstanding_tls_handshake',
+  'learners',
+  'min_client_response_size',
+  'non_mtls_local_conn_count',
+  'quorum_size',
+] as const satisfies readonly (MntrGaugeName | MntrQuorumGaugeName)[];
+
+/**
+ * Metric sets keyed by a learner's server id, printed after every summary above (and the
+ * per-namespace ones): first the basic summary sets, then the percentile summary sets, each group
+ * in 3.8's ConcurrentHashMap order of the set names (learner_handler_qp_size comes before
+ * read_per_namespace and write_per_namespace; ack_latency before learner_handler_qp_time_ms).
+ */
+export const MNTR_LEARNER_BASIC_SUMMARY_SET = 'learner_handler_qp_size';
+export const MNTR_LEARNER_PERCENTILE_SUMMARY_SETS = ['ack_latency', 'learner_handler_qp_time_ms'] as const;
+
 /** Counters (printed as integers), in 3.8.0 order. */
 export const MNTR_COUNTERS = [
   'proposal_count',

@@ -13,11 +13,14 @@
  * per-namespace quota / read / write metrics. The view decides which of
  * these it fills; the admin module only formats.
  *
- * Quorum-only keys (peer_state, quorum_size, learner/leader metrics,
- * learner_handler_qp_*, ack_latency) are not printed: zk-ts is standalone.
+ * An ensemble member (AdminView.quorum) also prints what 3.8's quorum servers
+ * add: peer_state (and observer_master_id on an observer) after server_state,
+ * quorum_size and, on the leader, the learner and proposal-size gauges among
+ * the gauges, and the per-learner summary sets (learner_handler_qp_size,
+ * learner_handler_qp_time_ms, ack_latency) at the end.
  */
 
-import type { AdminView, NamespaceMetrics, PercentileSummaryStats, SummaryStats } from './admin-view.js';
+import type { AdminView, NamespaceMetrics, PercentileSummaryStats, PerServerSummary, QuorumStats, SummaryStats } from './admin-view.js';
 import {
   EMPTY_SUMMARY,
   javaDouble,
@@ -32,9 +35,14 @@ import {
   MNTR_BASIC_SUMMARIES,
   MNTR_COUNTERS,
   MNTR_GAUGES,
+  MNTR_LEARNER_BASIC_SUMMARY_SET,
+  MNTR_LEARNER_PERCENTILE_SUMMARY_SETS,
+  MNTR_MEMBER_GAUGES,
   MNTR_PERCENTILE_SUMMARIES,
+  MNTR_QUORUM_GAUGES,
   type MntrExtraGaugeName,
   type MntrGaugeName,
+  type MntrQuorumGaugeName,
 } from './mntr-keys.js';
 
 /** A value as 3.8's MonitorCommand prints it: Long/Integer as integers, other numbers as doubles. */
@@ -57,6 +65,12 @@ const EXTRA_GAUGE_IDLE: Readonly<Record<MntrExtraGaugeName, MntrValue>> = {
 
 function isExtraGauge(name: MntrGaugeName): name is MntrExtraGaugeName {
   return Object.hasOwn(EXTRA_GAUGE_IDLE, name);
+}
+
+const QUORUM_GAUGE_NAMES: ReadonlySet<string> = new Set<string>(MNTR_QUORUM_GAUGES);
+
+function isQuorumGauge(name: MntrGaugeName | MntrQuorumGaugeName): name is MntrQuorumGaugeName {
+  return QUORUM_GAUGE_NAMES.has(name);
 }
 
 /** Quota gauge sets in the order 3.8 iterates them. */
@@ -88,6 +102,33 @@ function percentileLines(out: string[], name: string, s: PercentileSummaryStats 
   line(out, `p999_${name}`, long(Math.round(s?.p999 ?? 0)));
 }
 
+/** A summary set's entries: 3.8 keys them by `Long.toString(sid)` in a ConcurrentHashMap. */
+function perServerOrder<S extends SummaryStats>(items: readonly PerServerSummary<S>[]): PerServerSummary<S>[] {
+  return javaHashOrder(items, (item) => javaStringHash(BigInt.asIntN(64, item.sid).toString()), 'ConcurrentHashMap');
+}
+
+/**
+ * The quorum gauges a member prints, or undefined for those it does not register. 3.8 registers
+ * the leader's gauges only on a leader, and prints nothing for a gauge whose value is null (the
+ * synced_observers gauge of a follower without an observer master).
+ */
+function quorumGauges(quorum: QuorumStats): Partial<Record<MntrQuorumGaugeName, MntrValue>> {
+  const leader = quorum.leader;
+  if (leader === null) return { quorum_size: long(quorum.quorumSize) };
+  return {
+    quorum_size: long(quorum.quorumSize),
+    min_proposal_size: long(leader.proposalSizes.min),
+    max_proposal_size: long(leader.proposalSizes.max),
+    last_proposal_size: long(leader.proposalSizes.last),
+    synced_followers: long(leader.syncedFollowers),
+    synced_non_voting_followers: long(leader.syncedNonVotingFollowers),
+    synced_observers: long(leader.syncedObservers),
+    pending_syncs: long(leader.pendingSyncs),
+    leader_uptime: long(leader.uptimeMs),
+    learners: long(leader.learners),
+  };
+}
+
 /** 3.8's metric maps per namespace are ConcurrentHashMaps keyed by the namespace. */
 function namespaceOrder(items: readonly NamespaceMetrics[]): NamespaceMetrics[] {
   return javaHashOrder(items, (n) => javaStringHash(n.namespace), 'ConcurrentHashMap');
@@ -99,8 +140,13 @@ export function renderMntr(view: AdminView): string {
   const metrics = view.mntrMetrics();
   const out: string[] = [];
 
+  const quorum = view.quorum?.() ?? null;
   line(out, 'version', view.serverVersion);
   line(out, 'server_state', view.mode());
+  if (quorum !== null) {
+    line(out, 'peer_state', quorum.peerState);
+    if (quorum.observerMasterId !== null) line(out, 'observer_master_id', quorum.observerMasterId.toString());
+  }
 
   const fromStats: Readonly<Record<Exclude<MntrGaugeName, MntrExtraGaugeName>, MntrValue>> = {
     ephemerals_count: long(stats.ephemeralsCount),
@@ -119,8 +165,12 @@ export function renderMntr(view: AdminView): string {
     uptime: long(stats.uptimeMs),
     max_latency: long(summaryMax(stats.requestLatency)),
   };
-  for (const name of MNTR_GAUGES) {
-    if (isExtraGauge(name)) {
+  const memberGauges = quorum === null ? {} : quorumGauges(quorum);
+  for (const name of quorum === null ? MNTR_GAUGES : MNTR_MEMBER_GAUGES) {
+    if (isQuorumGauge(name)) {
+      const value = memberGauges[name];
+      if (value !== undefined) line(out, name, value);
+    } else if (isExtraGauge(name)) {
       const idle = EXTRA_GAUGE_IDLE[name];
       const supplied = metrics.gauges?.[name];
       line(out, name, supplied === undefined ? idle : { kind: idle.kind, value: supplied });
@@ -146,11 +196,18 @@ export function renderMntr(view: AdminView): string {
   for (const name of MNTR_BASIC_SUMMARIES) summaryLines(out, name, metrics.summaries?.[name] ?? EMPTY_SUMMARY);
   for (const name of MNTR_PERCENTILE_SUMMARIES) percentileLines(out, name, metrics.percentileSummaries?.[name]);
 
+  for (const item of perServerOrder(quorum?.learnerQueueSizes ?? [])) {
+    summaryLines(out, `${BigInt.asIntN(64, item.sid).toString()}_${MNTR_LEARNER_BASIC_SUMMARY_SET}`, item.stats);
+  }
   for (const ns of namespaces) {
     if (ns.reads !== undefined) summaryLines(out, `${ns.namespace}_read_per_namespace`, ns.reads);
   }
   for (const ns of namespaces) {
     if (ns.writes !== undefined) summaryLines(out, `${ns.namespace}_write_per_namespace`, ns.writes);
+  }
+  for (const set of MNTR_LEARNER_PERCENTILE_SUMMARY_SETS) {
+    const items = set === 'ack_latency' ? quorum?.ackLatencies : quorum?.learnerQueueTimes;
+    for (const item of perServerOrder(items ?? [])) percentileLines(out, `${BigInt.asIntN(64, item.sid).toString()}_${set}`, item.stats);
   }
   return out.join('');
 }

@@ -5,6 +5,8 @@
 // depends on it is sent). Clients are served only while leading or following.
 
 import * as net from 'node:net';
+import type { QuorumStats } from '../admin/index.js';
+import type { EnsembleView, LearnerConnection } from '../admin-http/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { Clock } from '../replica/ports.js';
 import type { Replica } from '../replica/replica.js';
@@ -24,6 +26,7 @@ import { encodeQuorumMessage, fromPacket, PacketType, QuorumPacketDecoder, type 
 import { OpCode } from '../protocol/op-code.js';
 import { ElectionTransport } from './election-transport.js';
 import { ACCEPTED_EPOCH_FILE, clearEpochUpdating, CURRENT_EPOCH_FILE, loadEpochs, markEpochUpdating, writeEpoch } from './epoch-files.js';
+import { BufferSizeStats, PercentileSummary, PerServer, Summary } from './quorum-stats.js';
 import { encodeWireSnapshot, WireSnapshotReader, type WireSnapshot } from './wire-snapshot.js';
 
 export interface QuorumMember {
@@ -32,6 +35,19 @@ export interface QuorumMember {
   readonly quorumPort: number;
   readonly electionPort: number;
   readonly participant: boolean;
+  /** `host:port` of its client port when the configuration says it, else '' (the AdminServer shows it). */
+  readonly clientAddress?: string;
+}
+
+/** What the leader counts about each learner connection (LearnerHandler's statistics). */
+interface LearnerLink {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly establishedAtMs: number;
+  packetsReceived: number;
+  packetsSent: number;
+  requests: number;
+  lastZxid: bigint;
 }
 
 export interface QuorumPeerOptions {
@@ -56,10 +72,16 @@ export interface QuorumPeerOptions {
 /** How many committed txns are kept for DIFF syncs (3.8's zookeeper.commitLogCount). */
 const COMMITTED_LOG_SIZE = 500;
 
+/** 3.8's zookeeper.leader.ackLoggingFrequency: the ACK latency of every zxid divisible by it is sampled. */
+const ACK_LOGGING_FREQUENCY = 1000n;
+
+/** 3.8's LearnerHandler queues a timing marker with every this many packets (markerPacketInterval). */
+const MARKER_PACKET_INTERVAL = 1000;
+
 type Role =
   | { readonly kind: 'looking' }
   | { readonly kind: 'leading'; readonly core: LeaderCore; readonly server: net.Server; readonly links: Map<bigint, net.Socket> }
-  | { readonly kind: 'following'; readonly core: FollowerCore; readonly socket: net.Socket; readonly leader: bigint };
+  | { readonly kind: 'following'; readonly core: FollowerCore; readonly socket: net.Socket; readonly leader: bigint; readonly observer: boolean };
 
 export class QuorumPeer {
   readonly #options: QuorumPeerOptions;
@@ -95,6 +117,17 @@ export class QuorumPeer {
    * a new leader DIFFs learners from them instead of sending a whole snapshot.
    */
   #committedLog: { zxid: bigint; txn: Buffer }[];
+  // What mntr, srvr and stat report, kept as 3.8 keeps it: the proposal sizes per leadership (a
+  // new Leader object each time), the per-learner summaries for the life of the process.
+  readonly #proposalSizes = new BufferSizeStats();
+  #leaderServingSinceMs: number | null = null;
+  readonly #learnerQueueSizes = new PerServer(() => new Summary());
+  readonly #learnerQueueTimes = new PerServer(() => new PercentileSummary());
+  readonly #ackLatencies = new PerServer(() => new PercentileSummary());
+  /** The leader's learner connections, for the observers command and the timing marker every 1000 packets. */
+  readonly #learnerLinks = new Map<bigint, LearnerLink>();
+  /** When proposals whose ACK latency is sampled were made (zxid divisible by 1000). */
+  readonly #sampledProposals = new Map<bigint, number>();
 
   constructor(options: QuorumPeerOptions, parts: { replica: Replica; storage: DurableStorage; log: FileTxnLog; clock: Clock; logger: Logger }) {
     this.#options = options;
@@ -140,9 +173,117 @@ export class QuorumPeer {
     return this.#role.kind;
   }
 
-  /** Followers and pending syncs, for `mntr` and `stat` on the leader. */
-  leaderView(): { sid: bigint; observer: boolean; phase: string }[] | null {
-    return this.#role.kind === 'leading' ? this.#role.core.learners() : null;
+  /** This member's role as srvr's Mode line names it, or null while it looks for a leader. */
+  get mode(): 'leader' | 'follower' | 'observer' | null {
+    const role = this.#role;
+    if (role.kind === 'leading') return 'leader';
+    if (role.kind === 'following') return role.observer ? 'observer' : 'follower';
+    return null;
+  }
+
+  /** What mntr, srvr, stat and the AdminServer add for an ensemble member (QuorumZooKeeperServer). */
+  quorumStats(): QuorumStats {
+    const role = this.#role;
+    const voters = new Set(this.#options.members.filter((m) => m.participant).map((m) => m.id));
+    let leader: QuorumStats['leader'] = null;
+    if (role.kind === 'leading') {
+      const learners = role.core.learners();
+      // Learners whose sync has started: 3.8's startForwarding adds them to forwardingFollowers
+      // (participants) or observingLearners.
+      const forwarding = learners.filter((l) => l.phase === 'awaitingNewLeaderAck' || l.phase === 'awaitingUpToDate' || l.phase === 'active');
+      const followers = forwarding.filter((l) => !l.observer);
+      leader = {
+        learners: learners.length,
+        syncedFollowers: followers.length,
+        syncedNonVotingFollowers: followers.filter((l) => !voters.has(l.sid)).length,
+        syncedObservers: forwarding.length - followers.length,
+        pendingSyncs: role.core.pendingSyncCount(),
+        uptimeMs: this.#leaderServingSinceMs === null ? 0 : this.#clock.monotonicMs() - this.#leaderServingSinceMs,
+        proposalSizes: this.#proposalSizes.snapshot(),
+      };
+    }
+    return {
+      peerState: this.#peerState(),
+      quorumSize: voters.size,
+      observerMasterId: role.kind === 'following' && role.observer ? role.leader : null,
+      leader,
+      learnerQueueSizes: this.#learnerQueueSizes.snapshot(),
+      learnerQueueTimes: this.#learnerQueueTimes.snapshot(),
+      ackLatencies: this.#ackLatencies.snapshot(),
+    };
+  }
+
+  /** The configuration and this member's role, for the AdminServer's leader, voting_view, zabstate and observers. */
+  ensembleView(): EnsembleView {
+    const role = this.#role;
+    const leaderId = role.kind === 'leading' ? this.#options.myId : role.kind === 'following' ? role.leader : -1n;
+    const leaderHost = this.#options.members.find((m) => m.id === leaderId)?.host ?? '';
+    const zabState = this.#zabState();
+    let observers: LearnerConnection[] | null = null;
+    if (role.kind === 'leading') {
+      observers = [];
+      for (const learner of role.core.learners()) {
+        const link = this.#learnerLinks.get(learner.sid);
+        if (!learner.observer || link === undefined || learner.phase === 'awaitingEpoch' || learner.phase === 'awaitingEpochAck' || learner.phase === 'epochAcked') continue;
+        observers.push({
+          sid: learner.sid,
+          remoteAddress: link.remoteAddress,
+          remotePort: link.remotePort,
+          establishedAtMs: link.establishedAtMs,
+          queuedPackets: 0,
+          packetsReceived: link.packetsReceived,
+          packetsSent: link.packetsSent,
+          requests: link.requests,
+          lastZxid: link.lastZxid,
+        });
+      }
+    }
+    return {
+      myId: this.#options.myId,
+      isLeader: role.kind === 'leading',
+      leaderId,
+      leaderHost,
+      zabState,
+      servers: this.#options.members.map((m) => ({
+        id: m.id,
+        host: m.host,
+        quorumPort: m.quorumPort,
+        electionPort: m.electionPort,
+        clientAddress: m.clientAddress ?? '',
+        participant: m.participant,
+      })),
+      observers,
+    };
+  }
+
+  /** srst: 3.8 resets every metric's value and the leader's proposal sizes. */
+  resetStats(): void {
+    this.#proposalSizes.reset();
+    this.#learnerQueueSizes.reset();
+    this.#learnerQueueTimes.reset();
+    this.#ackLatencies.reset();
+  }
+
+  /**
+   * QuorumPeer.ZabState. A role whose core gave up keeps its last state until the shell leaves it
+   * (between the abandon effect and the next LOOKING): it was serving, so broadcast.
+   */
+  #zabState(): EnsembleView['zabState'] {
+    const role = this.#role;
+    if (role.kind === 'looking') return 'election';
+    const phase = role.core.phase;
+    if (phase === 'broadcast' || phase === 'abandoned') return 'broadcast';
+    if (role.kind === 'leading') return phase === 'discovery' ? 'discovery' : 'synchronization';
+    return phase === 'awaitingLeaderInfo' ? 'discovery' : 'synchronization';
+  }
+
+  /** QuorumPeer.getDetailedPeerState: `leading - broadcast`, `following - synchronization - diff`. */
+  #peerState(): string {
+    const role = this.#role;
+    if (role.kind === 'looking') return 'looking';
+    const state = `${role.kind === 'leading' ? 'leading' : role.observer ? 'observing' : 'following'} - ${this.#zabState()}`;
+    const mode = role.kind === 'following' ? role.core.syncMode : null;
+    return mode === null ? state : `${state} - ${mode}`;
   }
 
   async start(): Promise<void> {
@@ -291,6 +432,9 @@ export class QuorumPeer {
         committedLog: this.#committedLog.filter((entry) => entry.zxid <= this.#lastLoggedZxid),
       },
     );
+    this.#proposalSizes.reset();
+    this.#sampledProposals.clear();
+    this.#leaderServingSinceMs = null;
     const links = new Map<bigint, net.Socket>();
     const server = net.createServer((socket) => this.#acceptLearner(core, links, socket));
     server.on('error', (error) => this.#abandon(`quorum port: ${error.message}`));
@@ -334,12 +478,29 @@ export class QuorumPeer {
           sid = message.serverId;
           links.get(sid)?.destroy();
           links.set(sid, socket);
+          this.#learnerLinks.set(sid, {
+            remoteAddress: socket.remoteAddress ?? '',
+            remotePort: socket.remotePort ?? 0,
+            establishedAtMs: this.#clock.wallMs(),
+            packetsReceived: 0,
+            packetsSent: 0,
+            requests: 0,
+            lastZxid: -1n,
+          });
           this.#logger.info({ learner: sid.toString(), observer: message.observer }, 'learner connected');
         }
         if (message.kind === 'revalidate') {
-          // A client moved to this learner: the session is valid if the leader still tracks it.
+          // A client moved to this learner: the session is valid if the leader still tracks it and
+          // it is not closing; touching it restarts its expiry with the client's timeout
+          // (Leader.revalidateSession). The answer queues behind what the learner was sent before.
           const valid = this.#replica.sessions.touch(message.sessionId, this.#clock.monotonicMs(), message.timeoutMs);
-          socket.write(encodeQuorumMessage({ kind: 'revalidateReply', sessionId: message.sessionId, valid }));
+          this.#run([{ kind: 'send', to: sid, message: { kind: 'revalidateReply', sessionId: message.sessionId, valid } }]);
+        }
+        if (message.kind === 'ack') this.#ackSeen(sid, message.zxid);
+        const link = this.#learnerLinks.get(sid);
+        if (link !== undefined) {
+          link.packetsReceived++;
+          if (message.kind === 'request') link.requests++;
         }
         if (message.kind === 'request' && core.phase === 'broadcast' && message.opType === OpCode.sync) {
           core.syncRequested(sid);
@@ -360,6 +521,7 @@ export class QuorumPeer {
     socket.on('close', () => {
       if (sid !== null && links.get(sid) === socket) {
         links.delete(sid);
+        this.#learnerLinks.delete(sid);
         core.learnerDisconnected(sid);
         this.#logger.info({ learner: sid.toString() }, 'learner disconnected');
       }
@@ -419,7 +581,7 @@ export class QuorumPeer {
         },
         { nowMs: this.#clock.monotonicMs(), acceptedEpoch: this.#acceptedEpoch, currentEpoch: this.#currentEpoch, lastLoggedZxid: this.#lastLoggedZxid },
       );
-      this.#role = { kind: 'following', core, socket, leader: leader.id };
+      this.#role = { kind: 'following', core, socket, leader: leader.id, observer: me?.participant === false };
       this.#logger.info({ leader: leader.id.toString() }, 'FOLLOWING');
       this.#readFromLeader(core, socket);
       socket.on('error', () => socket.destroy());
@@ -503,11 +665,15 @@ export class QuorumPeer {
   #run(effects: ZabEffect[]): void {
     if (effects.length === 0) return;
     const generation = this.#roleGeneration;
+    const producedAtMs = this.#clock.monotonicMs();
     this.#effectChain = this.#effectChain
       .then(async () => {
+        // The leader's packets to a learner wait here as they wait in 3.8's LearnerHandler queue.
+        const queued = this.#role.kind === 'leading' ? sendsPerLearner(effects) : null;
         for (const effect of effects) {
           // A role that ended takes its remaining effects with it (its abandon included).
           if (generation !== this.#roleGeneration) return;
+          if (queued !== null && effect.kind === 'send') this.#learnerPacketSent(effect.to, effect.message, queued, producedAtMs);
           await this.#execute(effect);
         }
       })
@@ -515,6 +681,24 @@ export class QuorumPeer {
         this.#logger.error({ err: error }, 'effect failed');
         this.#abandon(`effect failed: ${error instanceof Error ? error.message : String(error)}`);
       });
+  }
+
+  /** learner_handler_qp_size and _qp_time_ms: what is still queued for the learner, and a timing marker per 1000 packets. */
+  #learnerPacketSent(sid: bigint, message: QuorumMessage, queued: Map<bigint, number>, producedAtMs: number): void {
+    const left = (queued.get(sid) ?? 1) - 1;
+    queued.set(sid, left);
+    this.#learnerQueueSizes.add(sid, left);
+    const link = this.#learnerLinks.get(sid);
+    if (link === undefined) return;
+    if (link.packetsSent % MARKER_PACKET_INTERVAL === 0) this.#learnerQueueTimes.add(sid, Math.max(0, Math.round(this.#clock.monotonicMs() - producedAtMs)));
+    link.packetsSent++;
+    if ((message.kind === 'proposal' || message.kind === 'commit' || message.kind === 'inform') && message.zxid > 0n) link.lastZxid = message.zxid;
+  }
+
+  /** ack_latency: an ACK (ours included) of a sampled proposal still waiting for its quorum. */
+  #ackSeen(sid: bigint, zxid: bigint): void {
+    const proposedAtMs = this.#sampledProposals.get(zxid);
+    if (proposedAtMs !== undefined) this.#ackLatencies.add(sid, Math.max(0, Math.round(this.#clock.monotonicMs() - proposedAtMs)));
   }
 
   #write(to: bigint, message: QuorumMessage): void {
@@ -562,8 +746,12 @@ export class QuorumPeer {
         await this.#truncate(effect.zxid);
         return;
       case 'commit':
-        if (role.kind === 'leading') this.#replica.committedUpTo(effect.zxid);
-        else this.#replica.applyCommitted(decodeTxn(effect.txn));
+        if (role.kind === 'leading') {
+          this.#sampledProposals.delete(effect.zxid);
+          this.#replica.committedUpTo(effect.zxid);
+        } else {
+          this.#replica.applyCommitted(decodeTxn(effect.txn));
+        }
         this.#committedLog.push({ zxid: effect.zxid, txn: effect.txn });
         if (this.#committedLog.length > COMMITTED_LOG_SIZE) this.#committedLog.shift();
         return;
@@ -591,6 +779,7 @@ export class QuorumPeer {
       }
       case 'fromLeader':
         if (effect.message.kind === 'sync') this.#replica.syncAnswered();
+        else if (effect.message.kind === 'revalidateReply') this.#replica.revalidated(effect.message.sessionId, effect.message.valid);
         return;
     }
   }
@@ -600,11 +789,15 @@ export class QuorumPeer {
     const role = this.#role;
     if (role.kind === 'leading') {
       const core = role.core;
+      this.#leaderServingSinceMs = this.#clock.monotonicMs();
       this.#replica.setMode(
         {
           kind: 'leading',
           propose: (txn) => {
-            core.propose(txn.header.zxid, encodeTxn(txn));
+            const bytes = encodeTxn(txn);
+            this.#proposalSizes.add(bytes.length);
+            if (txn.header.zxid % ACK_LOGGING_FREQUENCY === 0n) this.#sampledProposals.set(txn.header.zxid, this.#clock.monotonicMs());
+            core.propose(txn.header.zxid, bytes);
             this.#run(core.takeEffects());
           },
         },
@@ -616,6 +809,10 @@ export class QuorumPeer {
         kind: 'following',
         forward: (request) => {
           core.forward({ kind: 'request', sessionId: request.sessionId, cxid: request.cxid, opType: request.type, body: request.body, authInfo: [...request.authIds] });
+          this.#run(core.takeEffects());
+        },
+        revalidate: (sessionId, timeoutMs) => {
+          core.revalidate(sessionId, timeoutMs);
           this.#run(core.takeEffects());
         },
       });
@@ -638,6 +835,7 @@ export class QuorumPeer {
         for (const entry of batch) if (entry.generation === this.#roleGeneration) own = entry.zxid;
         const role = this.#role;
         if (own !== null && role.kind === 'leading') {
+          for (const entry of batch) if (entry.generation === this.#roleGeneration) this.#ackSeen(this.#options.myId, entry.zxid);
           role.core.logged(own);
           this.#run(role.core.takeEffects());
         } else if (own !== null && role.kind === 'following') {
@@ -676,4 +874,11 @@ export class QuorumPeer {
     // bring such a peer back to `zxid`, and going on from another point would fork the history.
     if (this.#lastLoggedZxid !== zxid) throw new Error(`TRUNC to ${hex(zxid)} reloaded the tree at ${hex(this.#lastLoggedZxid)}`);
   }
+}
+
+/** How many packets each learner is sent in a batch of effects. */
+function sendsPerLearner(effects: readonly ZabEffect[]): Map<bigint, number> {
+  const counts = new Map<bigint, number>();
+  for (const effect of effects) if (effect.kind === 'send') counts.set(effect.to, (counts.get(effect.to) ?? 0) + 1);
+  return counts;
 }

@@ -16,11 +16,12 @@ import {
   type AdminView,
   type ConnectionSnapshot,
   type FourLetterWordWhitelist,
+  type QuorumStats,
   type SessionExpiryBucket,
   type SessionPaths,
   type ServerMode,
 } from '../admin/index.js';
-import type { AdminHttpView, LastSnapshotInfo } from '../admin-http/index.js';
+import type { AdminHttpView, EnsembleView, LastSnapshotInfo } from '../admin-http/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { FourLetterWords } from '../net/client-server.js';
 import type { Clock } from './ports.js';
@@ -99,6 +100,13 @@ function connectionSnapshot(state: ConnectionState): ConnectionSnapshot {
 /** Which role the server has now (standalone, or its place in the ensemble). */
 export type ModeSource = () => ServerMode;
 
+/** An ensemble member's role and quorum statistics (the QuorumPeer), for mntr, srvr, stat, srst and the AdminServer. */
+export interface EnsembleSource {
+  quorumStats(): QuorumStats;
+  ensembleView(): EnsembleView;
+  resetStats(): void;
+}
+
 /** Admin state shared by the four-letter words and the HTTP admin server. */
 export interface AdminState {
   traceMask: bigint;
@@ -117,6 +125,7 @@ function createAdminView(
   asking: { remoteAddress: string; remotePort: number } | null,
   modeOf: ModeSource,
   state: AdminState,
+  ensemble: EnsembleSource | null,
 ): AdminView {
   const root = packageRoot();
   const { version, builtAtMs } = ourVersion(root);
@@ -234,12 +243,16 @@ function createAdminView(
       txnLogDirBytes: directoryBytes(join(config.dataLogDir, 'version-2')),
     }),
     mntrMetrics: () => ({}),
+    quorum: () => ensemble?.quorumStats() ?? null,
     digestLog: () => [],
     traceMask: () => state.traceMask,
     setTraceMask: (mask) => {
       state.traceMask = mask;
     },
-    resetStats: () => replica.resetCounters(),
+    resetStats: () => {
+      replica.resetCounters();
+      ensemble?.resetStats();
+    },
     resetConnectionStats: () => replica.resetConnectionCounters(),
   };
 }
@@ -252,9 +265,11 @@ export function createAdminHttpView(
   startedAtMs: number,
   modeOf: ModeSource,
   state: AdminState,
+  ensemble: EnsembleSource | null = null,
 ): AdminHttpView {
   return {
-    ...createAdminView(config, replica, clock, startedAtMs, null, modeOf, state),
+    ...createAdminView(config, replica, clock, startedAtMs, null, modeOf, state, ensemble),
+    ensemble: () => ensemble?.ensembleView() ?? null,
     initialConfig: () => config.initialConfig,
     systemProperties: () => config.systemProperties,
     lastSnapshot: () => state.lastSnapshot,
@@ -268,12 +283,13 @@ export function createFourLetterWords(
   startedAtMs: number,
   modeOf: ModeSource = () => 'standalone',
   state: AdminState = createAdminState(),
+  ensemble: EnsembleSource | null = null,
 ): FourLetterWords {
   const whitelist: FourLetterWordWhitelist = new Set(config.fourLetterWords);
   return {
     recognise: (bytes) => isFourLetterWord(bytes),
     run: (word, asking, extraBytes) => {
-      const view = createAdminView(config, replica, clock, startedAtMs, asking, modeOf, state);
+      const view = createAdminView(config, replica, clock, startedAtMs, asking, modeOf, state, ensemble);
       const traceMask = word === 'stmk' ? parseTraceMask(extraBytes) : null;
       return runFourLetterWord(word, view, whitelist, traceMask);
     },

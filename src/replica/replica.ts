@@ -66,11 +66,14 @@ export interface ReplicaOptions {
   /** znode.container.maxPerMinute */
   readonly containerMaxPerMinute: number;
   /**
-   * TEST ONLY (-Dzkts.test.fault=ack-before-fsync): a deliberately broken server for the
-   * Jepsen-style harness to catch. Writes are applied and acknowledged before they reach the log,
-   * so a crash loses acknowledged writes. Never set in production.
+   * TEST ONLY (-Dzkts.test.fault=...): a deliberately broken server for the Jepsen-style harness to
+   * catch. Never set in production.
+   * - ack-before-fsync (standalone): writes are applied and acknowledged before they reach the log,
+   *   so a crash loses acknowledged writes.
+   * - ack-before-quorum (leader): writes are applied and acknowledged when proposed, before a quorum
+   *   logged them, so a leader cut off from its quorum acknowledges writes the next leader never has.
    */
-  readonly testFault?: 'ack-before-fsync';
+  readonly testFault?: 'ack-before-fsync' | 'ack-before-quorum';
 }
 
 type HandshakeState = 'awaitingConnect' | 'awaitingSession' | 'open' | 'closed';
@@ -93,7 +96,12 @@ export type ReplicaMode =
   | { readonly kind: 'standalone' }
   | { readonly kind: 'notServing' }
   | { readonly kind: 'leading'; readonly propose: (txn: Txn) => void }
-  | { readonly kind: 'following'; readonly forward: (request: ForwardedRequest) => void };
+  | {
+      readonly kind: 'following';
+      readonly forward: (request: ForwardedRequest) => void;
+      /** Asks the leader whether a session a client brings here still lives (answered by `revalidated`). */
+      readonly revalidate: (sessionId: bigint, timeoutMs: number) => void;
+    };
 
 /** Per-connection bookkeeping, also what `cons` and `stat` report. */
 export interface ConnectionState {
@@ -203,6 +211,8 @@ export class Replica {
   #mode: ReplicaMode = { kind: 'standalone' };
   /** Follower: sessions with client activity since the last PING (sent to the leader). */
   readonly #touches = new Map<bigint, number>();
+  /** Follower: reconnecting clients waiting for the leader's REVALIDATE answer, by session id. */
+  readonly #pendingRevalidations = new Map<bigint, ConnectionState>();
   readonly #onFatal: (reason: string) => void;
   readonly counters: ServerCounters = { packetsReceived: 0, packetsSent: 0, minLatencyMs: Number.MAX_SAFE_INTEGER, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0 };
 
@@ -290,6 +300,7 @@ export class Replica {
       this.#pendingHead = 0;
       this.#changes.clear();
       this.#touches.clear();
+      this.#pendingRevalidations.clear();
     }
     this.#mode = mode;
     if (mode.kind === 'leading') this.sessions.restartExpiry(this.#clock.monotonicMs());
@@ -362,6 +373,7 @@ export class Replica {
     this.#connectionByWatcher.delete(state.watcherId);
     this.watches.removeWatcher(state.watcherId);
     if (this.#connectionBySession.get(state.sessionId) === state) this.#connectionBySession.delete(state.sessionId);
+    if (this.#pendingRevalidations.get(state.sessionId) === state) this.#pendingRevalidations.delete(state.sessionId);
   }
 
   #closeConnection(state: ConnectionState): void {
@@ -463,18 +475,57 @@ export class Replica {
   }
 
   #reopenSession(state: ConnectionState, sessionId: bigint, password: Buffer | null, timeoutMs: number): void {
-    // 3.8 closes the session's current connection before it checks the password.
-    const previous = this.#connectionBySession.get(sessionId);
+    // 3.8 closes the session's current connection (or one still being revalidated) before it
+    // checks the password.
+    const previous = this.#connectionBySession.get(sessionId) ?? this.#pendingRevalidations.get(sessionId);
     if (previous !== undefined && previous !== state) this.#closeConnection(previous);
-    const valid =
-      checkSessionPassword(sessionId, password) && this.sessions.touch(sessionId, this.#clock.monotonicMs(), timeoutMs);
-    if (!valid) {
-      this.#logger.info({ sessionId: `0x${sessionId.toString(16)}` }, 'invalid session (expired or wrong password)');
-      this.#send(state, encodeConnectResponse({ timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(SESSION_PASSWORD_BYTES) }, !state.oldClient, false));
-      this.#closeConnection(state);
+    if (!checkSessionPassword(sessionId, password)) {
+      this.#refuseSession(state, sessionId);
+      return;
+    }
+    if (this.#mode.kind === 'following') {
+      // A learner's session table does not decide: the session may have expired on the leader, its
+      // closeSession not applied here yet. The leader touches it with the new timeout and answers
+      // (LearnerZooKeeperServer.revalidateSession); the client waits for the ConnectResponse.
+      state.sessionId = sessionId;
+      state.handshake = 'awaitingSession';
+      this.#pendingRevalidations.set(sessionId, state);
+      this.#logger.info({ sessionId: `0x${sessionId.toString(16)}` }, 'revalidating a session with the leader');
+      this.#mode.revalidate(sessionId, timeoutMs);
+      return;
+    }
+    if (!this.sessions.touch(sessionId, this.#clock.monotonicMs(), timeoutMs)) {
+      this.#refuseSession(state, sessionId);
       return;
     }
     state.sessionId = sessionId;
+    this.#finishSession(state);
+  }
+
+  /** The expired-session answer (3.8's finishSessionInit(cnxn, false)): timeOut 0, session 0, then close. */
+  #refuseSession(state: ConnectionState, sessionId: bigint): void {
+    this.#logger.info({ sessionId: `0x${sessionId.toString(16)}` }, 'invalid session (expired or wrong password)');
+    this.#send(state, encodeConnectResponse({ timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(SESSION_PASSWORD_BYTES) }, !state.oldClient, false));
+    this.#closeConnection(state);
+  }
+
+  /** Follower: the leader's answer to a REVALIDATE (Learner.revalidate). */
+  revalidated(sessionId: bigint, valid: boolean): void {
+    const state = this.#pendingRevalidations.get(sessionId);
+    if (state === undefined) {
+      // The client went away (or moved on) while the leader answered.
+      this.#logger.warn({ sessionId: `0x${sessionId.toString(16)}` }, 'REVALIDATE answer for a session no connection waits for');
+      return;
+    }
+    this.#pendingRevalidations.delete(sessionId);
+    if (state.handshake !== 'awaitingSession') return;
+    if (!valid) {
+      this.#refuseSession(state, sessionId);
+      return;
+    }
+    // The leader's table is the one that counts; ours only lists what its txns told us, so it learns
+    // of the session here should it have missed it.
+    this.sessions.add(sessionId, state.sessionTimeoutMs, this.#clock.monotonicMs());
     this.#finishSession(state);
   }
 
@@ -629,6 +680,13 @@ export class Replica {
       this.#applyAndReply(item.txn, item.origin, item.requestType, item.receivedAtMs);
       // Flushing late widens the window in which a crash loses acknowledged writes.
       setTimeout(() => this.#scheduleFlush(), 500).unref();
+      return;
+    }
+    if (item.kind === 'write' && this.#options.testFault === 'ack-before-quorum' && this.#mode.kind === 'leading' && this.#pendingHead === this.#pending.length) {
+      // Nothing waits in the queue, so applying now keeps zxid order; committedUpTo then finds no
+      // pending item and applies nothing twice.
+      this.#mode.propose(item.txn);
+      this.#applyAndReply(item.txn, item.origin, item.requestType, item.receivedAtMs);
       return;
     }
     if (item.kind === 'write') {

@@ -34,6 +34,8 @@ export class FollowerCore {
   readonly #currentEpoch: bigint;
   #newEpoch = -1n;
   #snapshotNeeded = true;
+  /** How the leader is syncing us, from its DIFF/TRUNC/SNAP until NEWLEADER (3.8's SyncMode). */
+  #syncMode: 'diff' | 'trunc' | 'snap' | null = null;
   #logProposals = false;
   /** Proposals received and not yet committed, in zxid order. */
   readonly #pending = new Map<bigint, Buffer>();
@@ -70,6 +72,10 @@ export class FollowerCore {
 
   get epoch(): bigint {
     return this.#newEpoch;
+  }
+
+  get syncMode(): 'diff' | 'trunc' | 'snap' | null {
+    return this.#syncMode;
   }
 
   takeEffects(): ZabEffect[] {
@@ -131,6 +137,7 @@ export class FollowerCore {
   }
 
   #onSyncMode(message: QuorumMessage): void {
+    if (message.kind === 'diff' || message.kind === 'trunc' || message.kind === 'snap') this.#syncMode = message.kind;
     switch (message.kind) {
       case 'diff':
         this.#snapshotNeeded = false;
@@ -175,6 +182,12 @@ export class FollowerCore {
         return;
       case 'inform':
         this.#pending.set(message.zxid, message.txn);
+        if (this.#phase === 'awaitingNewLeaderLogged' || this.#phase === 'awaitingUpToDate') {
+          // An observer's commits between NEWLEADER and UPTODATE are in no snapshot and were not
+          // pending at NEWLEADER: they must reach the log too, or it has a hole that recovery
+          // refuses (3.8 logs them at UPTODATE, through ObserverZooKeeperServer.commitRequest).
+          this.#effects.push({ kind: 'append', zxid: message.zxid, txn: message.txn });
+        }
         if (this.#logProposals) this.#committedDuringSync.push(message.zxid);
         else this.#applyCommitted(message.zxid);
         return;
@@ -211,6 +224,7 @@ export class FollowerCore {
     // The new currentEpoch is persisted only once the sync's txns are durable (ZOOKEEPER-4643):
     // written earlier, a crash would leave the newest epoch over a log without those txns, and
     // that peer could win an election on its epoch and truncate committed txns away.
+    this.#syncMode = null;
     this.#effects.push({ kind: 'markEpochUpdating' });
     if (this.#snapshotNeeded) this.#effects.push({ kind: 'snapshot' });
     this.#logProposals = true;
@@ -289,6 +303,15 @@ export class FollowerCore {
   /** A client write forwarded to the leader. */
   forward(request: Extract<QuorumMessage, { kind: 'request' }>): void {
     this.#send(request);
+  }
+
+  /**
+   * A client reconnects here with a session it had elsewhere: only the leader knows whether the
+   * session still lives (3.8's Learner.validateSession). Its answer comes back as a `fromLeader`
+   * effect, behind the commits the leader sent before it.
+   */
+  revalidate(sessionId: bigint, timeoutMs: number): void {
+    this.#send({ kind: 'revalidate', sessionId, timeoutMs });
   }
 
   tick(nowMs: number): void {

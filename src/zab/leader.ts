@@ -65,6 +65,13 @@ export class LeaderCore {
   #phase: LeaderPhase = 'discovery';
   #phaseDeadlineMs: number;
   readonly #epochVotes = new Map<bigint, bigint>();
+  /**
+   * The highest accepted epoch of a learner that does not vote (an observer) heard before the
+   * epoch is fixed: like 3.8's getEpochToPropose, the new epoch is above it, though it does not
+   * count toward the quorum. Otherwise an observer that accepted an epoch a failed leader proposed
+   * could be offered a lower one and refuse every leader.
+   */
+  #nonVotingEpochFloor = -1n;
   readonly #epochAcks = new Set<bigint>();
   readonly #newLeaderAcks = new Set<bigint>();
   #newEpoch: bigint | null = null;
@@ -107,6 +114,11 @@ export class LeaderCore {
     return this.#lastCommitted;
   }
 
+  /** Distinct zxids that learners' syncs wait for (3.8's pendingSyncs map size: zk_pending_syncs). */
+  pendingSyncCount(): number {
+    return new Set(this.#pendingSyncs.map((p) => p.zxid)).size;
+  }
+
   /** Learners in each state, for `mntr`/`stat` (synced followers, pending syncs, observers). */
   learners(): { sid: bigint; observer: boolean; phase: LearnerPhase }[] {
     return [...this.#learners.values()].map((l) => ({ sid: l.sid, observer: l.observer, phase: l.phase }));
@@ -138,7 +150,7 @@ export class LeaderCore {
 
   #tryFixEpoch(): void {
     if (this.#newEpoch !== null || !this.#isQuorum(this.#epochVotes.keys())) return;
-    let max = -1n;
+    let max = this.#nonVotingEpochFloor;
     for (const epoch of this.#epochVotes.values()) if (epoch > max) max = epoch;
     this.#newEpoch = max + 1n;
     this.#effects.push({ kind: 'persistAcceptedEpoch', epoch: this.#newEpoch });
@@ -170,6 +182,7 @@ export class LeaderCore {
     this.#forgetAcks(info.serverId);
     if (this.#newEpoch === null) {
       if (!info.observer && this.#options.voters.has(info.serverId)) this.#epochVotes.set(info.serverId, info.acceptedEpoch);
+      else if (info.acceptedEpoch > this.#nonVotingEpochFloor) this.#nonVotingEpochFloor = info.acceptedEpoch;
       this.#tryFixEpoch();
       return;
     }

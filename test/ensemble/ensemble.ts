@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stablePorts } from '../interop/mixed-ensemble.js';
 import { sendFourLetterWord } from '../support/four-letter.js';
-import { freePorts } from '../support/free-port.js';
 import { projectRoot, zkServerScript } from '../support/our-server.js';
 import { spawnManaged, type ExitInfo, type ManagedProcess } from '../support/processes.js';
 import { makeTempDir, removeTempDir } from '../support/temp-dir.js';
@@ -35,11 +35,19 @@ export interface EnsembleOptions {
   readonly syncLimit?: number;
   /** More zoo.cfg lines for every member. */
   readonly extraCfg?: Readonly<Record<string, string>>;
+  /**
+   * How many of the members are observers (`server.N=...:observer` and `peerType=observer`): the
+   * last ones, so `size: 4, observers: 1` is three voters (1-3) and observer 4.
+   */
+  readonly observers?: number;
+  /** Start each member's AdminServer on a port of its own (Member.adminPort). */
+  readonly adminServer?: boolean;
 }
 
 export interface QuorumView {
   readonly leader: Member;
   readonly followers: readonly Member[];
+  readonly observers: readonly Member[];
   /** ms from the call until the view was seen. */
   readonly elapsedMs: number;
 }
@@ -49,6 +57,9 @@ export class Member {
   readonly clientPort: number;
   readonly quorumPort: number;
   readonly electionPort: number;
+  /** The AdminServer's port (0 when the ensemble runs without AdminServers). */
+  readonly adminPort: number;
+  readonly observer: boolean;
   readonly dir: string;
   readonly dataDir: string;
   readonly cfgPath: string;
@@ -60,11 +71,13 @@ export class Member {
   /** Number of times the member was started. */
   incarnations = 0;
 
-  constructor(id: number, ports: { client: number; quorum: number; election: number }, dir: string) {
+  constructor(id: number, ports: { client: number; quorum: number; election: number; admin: number }, dir: string, observer = false) {
     this.id = id;
     this.clientPort = ports.client;
     this.quorumPort = ports.quorum;
     this.electionPort = ports.election;
+    this.adminPort = ports.admin;
+    this.observer = observer;
     this.dir = dir;
     this.dataDir = join(dir, 'data');
     this.cfgPath = join(dir, 'zoo.cfg');
@@ -141,6 +154,11 @@ export class Member {
       return { mode: 'down', zxid: null, nodeCount: null };
     }
     return parseSrvr(text);
+  }
+
+  /** Any four-letter word's answer (the ensembles allow them all). */
+  fourLetterWord(word: string, timeoutMs = 2000): Promise<string> {
+    return sendFourLetterWord(this.clientPort, word, '127.0.0.1', timeoutMs);
   }
 
   /** The whole log file (every incarnation). */
@@ -224,7 +242,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 export class Ensemble {
   readonly root: string;
   readonly members: readonly Member[];
-  readonly options: Required<Omit<EnsembleOptions, 'extraCfg' | 'name'>> & { extraCfg: Readonly<Record<string, string>> };
+  readonly options: Required<Omit<EnsembleOptions, 'extraCfg' | 'name' | 'observers' | 'adminServer'>> & { extraCfg: Readonly<Record<string, string>> };
 
   private constructor(root: string, members: Member[], options: Ensemble['options']) {
     this.root = root;
@@ -245,18 +263,25 @@ export class Ensemble {
     };
     const root = await makeTempDir(options.name ?? `zk-ensemble-${String(options.size)}`);
     try {
-      const ports = await freePorts(3 * options.size);
+      const perMember = options.adminServer === true ? 4 : 3;
+      // Below the ephemeral range: a member binds its election and quorum ports later than they
+      // are chosen, and meanwhile an outgoing connection may take a port from that range.
+      const ports = await stablePorts(perMember * options.size);
+      const firstObserver = options.size - (options.observers ?? 0);
       const members: Member[] = [];
       for (let i = 0; i < options.size; i++) {
         const id = i + 1;
         const at = (k: number): number => {
-          const port = ports[3 * i + k];
+          const port = ports[perMember * i + k];
           if (port === undefined) throw new Error('not enough ports');
           return port;
         };
-        members.push(new Member(id, { client: at(0), quorum: at(1), election: at(2) }, join(root, `member-${String(id)}`)));
+        const admin = options.adminServer === true ? at(3) : 0;
+        members.push(new Member(id, { client: at(0), quorum: at(1), election: at(2), admin }, join(root, `member-${String(id)}`), i >= firstObserver));
       }
-      const serverLines = members.map((m) => `server.${String(m.id)}=127.0.0.1:${String(m.quorumPort)}:${String(m.electionPort)}`);
+      const serverLines = members.map(
+        (m) => `server.${String(m.id)}=127.0.0.1:${String(m.quorumPort)}:${String(m.electionPort)}${m.observer ? ':observer' : ''}`,
+      );
       for (const member of members) {
         await mkdir(member.dataDir, { recursive: true });
         await writeFile(join(member.dataDir, 'myid'), `${String(member.id)}\n`);
@@ -267,8 +292,11 @@ export class Ensemble {
           dataDir: member.dataDir,
           clientPort: String(member.clientPort),
           clientPortAddress: '127.0.0.1',
-          'admin.enableServer': 'false',
+          ...(member.adminPort === 0
+            ? { 'admin.enableServer': 'false' }
+            : { 'admin.enableServer': 'true', 'admin.serverAddress': '127.0.0.1', 'admin.serverPort': String(member.adminPort) }),
           '4lw.commands.whitelist': '*',
+          ...(member.observer ? { peerType: 'observer' } : {}),
           ...resolved.extraCfg,
         };
         const lines = [...Object.entries(cfg).map(([k, v]) => `${k}=${v}`), ...serverLines];
@@ -281,7 +309,7 @@ export class Ensemble {
     }
   }
 
-  /** Creates, starts every member and waits for one leader and size-1 followers. */
+  /** Creates, starts every member and waits for one leader, the other voters following and the observers observing. */
   static async start(options: EnsembleOptions & { timeoutMs?: number }): Promise<{ ensemble: Ensemble; quorum: QuorumView }> {
     const ensemble = await Ensemble.create(options);
     try {
@@ -329,8 +357,9 @@ export class Ensemble {
   }
 
   /**
-   * Polls until exactly one of `members` (default: every running member) says leader and all the
-   * others say follower. Fails at once if a member that should run has exited.
+   * Polls until exactly one of `members` (default: every running member) says leader, every other
+   * voter says follower and every observer says observer. Fails at once if a member that should
+   * run has exited.
    */
   async waitForQuorum(options: { timeoutMs?: number; members?: readonly Member[] } = {}): Promise<QuorumView> {
     const started = Date.now();
@@ -345,11 +374,12 @@ export class Ensemble {
         );
       }
       const views = await this.views(members);
-      const leaders = members.filter((m) => views.get(m.id)?.mode === 'leader');
-      const followers = members.filter((m) => views.get(m.id)?.mode === 'follower');
+      const leaders = members.filter((m) => !m.observer && views.get(m.id)?.mode === 'leader');
+      const followers = members.filter((m) => !m.observer && views.get(m.id)?.mode === 'follower');
+      const observers = members.filter((m) => m.observer && views.get(m.id)?.mode === 'observer');
       const leader = leaders[0];
-      if (leaders.length === 1 && leader !== undefined && followers.length === members.length - 1) {
-        return { leader, followers, elapsedMs: Date.now() - started };
+      if (leaders.length === 1 && leader !== undefined && followers.length + observers.length === members.length - 1) {
+        return { leader, followers, observers, elapsedMs: Date.now() - started };
       }
       last = [...views.entries()].map(([id, v]) => `${String(id)}=${v.mode}`).join(' ');
       if (Date.now() >= deadline) {

@@ -1,6 +1,8 @@
 // Sessions across the ensemble: the leader tracks every session, so an ephemeral made through a
 // follower goes away everywhere when its session is closed or expires, and a client that moves to
-// another member keeps its session (and its ephemerals).
+// another member keeps its session (and its ephemerals). A follower does not decide on a session a
+// client brings to it: it asks the leader (REVALIDATE), which refuses an expired session and
+// restarts a live one's expiry with the client's timeout.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitUntil } from '../support/zk-wait.js';
@@ -8,6 +10,7 @@ import { Client, CreateMode, RawClient, syncedRead } from './clients.js';
 import { Ensemble, type Member } from './ensemble.js';
 
 const EPHEMERAL_FLAG = 1;
+const REVALIDATING = 'revalidating a session with the leader';
 
 let ensemble: Ensemble;
 /** Set once the ensemble runs: what afterAll tears down (nothing when beforeAll failed). */
@@ -69,11 +72,15 @@ describe('sessions across the ensemble', () => {
     const goneMs = Date.now() - droppedAt;
     console.info(`[ensemble timing] session with a ${String(timeout)} ms timeout expired; its ephemeral was gone from all members ${String(goneMs)} ms after the client died`);
     expect(goneMs).toBeGreaterThanOrEqual(timeout - 500);
-    // The expired session cannot be resumed on any member (ConnectResponse with timeOut 0).
+    // The expired session cannot be resumed on any member (ConnectResponse with timeOut 0). The
+    // followers refuse it on the leader's word.
     for (const member of ensemble.members) {
+      const mark = member.logMark();
       const again = await RawClient.open(member, { timeOut: 2000, sessionId, passwd });
       expect(again.session.handshake.timeOut, `reattaching the expired session on member ${String(member.id)}`).toBe(0);
+      expect(again.session.handshake.sessionId).toBe(0n);
       await again.drop();
+      expect(member.loggedSince(mark, REVALIDATING), `member ${String(member.id)} asked the leader`).toHaveLength(member === leader ? 0 : 1);
     }
   });
 
@@ -86,6 +93,7 @@ describe('sessions across the ensemble', () => {
     await raw.drop();
 
     // node-zookeeper-client reattaches on another member with the session id and password.
+    const mark = to.logMark();
     const moved = await Client.connect([to], {
       sessionTimeout: 2000,
       sessionId: Buffer.from(BigInt.asUintN(64, sessionId).toString(16).padStart(16, '0'), 'hex'),
@@ -94,6 +102,7 @@ describe('sessions across the ensemble', () => {
     try {
       expect(moved.sessionId).toBe(sessionId);
       expect(moved.expired).toBe(false);
+      expect(to.loggedSince(mark, REVALIDATING)).toHaveLength(1);
       expect(await moved.create('/eph/mover-2', 'y', CreateMode.EPHEMERAL)).toBe('/eph/mover-2');
       expect(await ownersEverywhere('/eph/mover')).toEqual([sessionId, sessionId, sessionId]);
       expect(await ownersEverywhere('/eph/mover-2')).toEqual([sessionId, sessionId, sessionId]);
@@ -110,4 +119,32 @@ describe('sessions across the ensemble', () => {
     expect(await ownersEverywhere('/eph/mover-2')).toEqual([null, null, null]);
     expect(leader.isRunning()).toBe(true);
   }, 40_000);
+
+  it('a moved session lives on the leader from the REVALIDATE on, though the client stays silent', async () => {
+    // The session is dropped near the end of its timeout and taken to the other follower, where
+    // the client then sends nothing (no pings, so no touches in that follower's PING replies).
+    // Only the leader's touch at REVALIDATE keeps it alive past its original expiry; a follower
+    // that accepted it from its own table would let it expire then.
+    const timeoutMs = 4000;
+    const raw = await RawClient.open(follower(0), { timeOut: timeoutMs });
+    const sessionId = raw.session.sessionId;
+    expect((await raw.create('/eph/silent', 'x', EPHEMERAL_FLAG)).err).toBe(0);
+    await raw.drop();
+    const droppedAt = Date.now();
+    await sleep(timeoutMs - 1200);
+    const moved = await RawClient.open(follower(1), { timeOut: timeoutMs, sessionId, passwd: raw.session.passwd });
+    const movedAt = Date.now();
+    try {
+      expect(moved.session.handshake.timeOut).toBe(timeoutMs);
+      expect(moved.session.sessionId).toBe(sessionId);
+      // Well past the original expiry (dropped + timeout + a tick), still before the renewed one.
+      await sleep(Math.max(0, droppedAt + timeoutMs + 1500 - Date.now()));
+      expect(Date.now() - movedAt, 'the check ran before the renewed expiry').toBeLessThan(timeoutMs - 300);
+      const owner = await syncedRead(leader, async (c) => (await c.get('/eph/silent'))?.stat.ephemeralOwner ?? null);
+      expect(owner, 'the ephemeral of the moved session on the leader').toBe(sessionId);
+    } finally {
+      await moved.close();
+    }
+    expect(await ownersEverywhere('/eph/silent')).toEqual([null, null, null]);
+  }, 30_000);
 });

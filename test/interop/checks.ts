@@ -204,7 +204,9 @@ async function startRelay(port: number): Promise<{ port: number; cut: () => Prom
 /**
  * A client of member `from` loses its connection and resumes its session on member `to` (the
  * learner asks the leader to REVALIDATE it in 3.8): the session, its ephemeral node and its
- * liveness carry over; closing it then removes the ephemeral everywhere.
+ * liveness carry over, and it can write through `to` (a 3.8 leader answers SessionMoved to a write
+ * from a learner that took the session without revalidating it: the session's owner is the learner
+ * that revalidated it last); closing it then removes the ephemerals everywhere.
  */
 export async function expectSessionMoves(ensemble: MixedEnsemble, from: number, to: number, sessionTimeoutMs = 6000): Promise<void> {
   const relay = await startRelay(ensemble.clientPort(from));
@@ -224,12 +226,16 @@ export async function expectSessionMoves(ensemble: MixedEnsemble, from: number, 
     await second.sync('/');
     const stat = await second.exists(path);
     if (stat === null || stat.ephemeralOwner !== session.id) throw new Error(`member ${to} (${ensemble.kindOf(to)}) lost the moved session's ephemeral ${path}`);
+    await second.create(`${path}-after`, Buffer.from('eph'), { mode: 'ephemeral' }).catch((error: unknown) => {
+      throw new Error(`writing through member ${to} (${ensemble.kindOf(to)}) with the moved session: ${error instanceof Error ? error.message : String(error)}`);
+    });
     await second.close();
     second = null;
     await retrying(`member ${from} drops ${path} after the moved session closed`, () =>
       withClient(ensemble, from, async (other) => {
         await other.sync('/');
         if ((await other.exists(path)) !== null) throw new Error(`member ${from} (${ensemble.kindOf(from)}) still has ${path}`);
+        if ((await other.exists(`${path}-after`)) !== null) throw new Error(`member ${from} (${ensemble.kindOf(from)}) still has ${path}-after`);
       }),
     );
   } finally {

@@ -31,6 +31,8 @@ export type MemberKind = 'java' | 'ours';
 export interface MemberSpec {
   readonly id: number;
   readonly kind: MemberKind;
+  /** An observer (`server.N=...:observer`, and `peerType=observer` in its own zoo.cfg). */
+  readonly observer?: boolean;
 }
 
 export interface MixedEnsembleOptions {
@@ -43,6 +45,11 @@ export interface MixedEnsembleOptions {
   readonly debug?: boolean;
   /** Put recording taps in front of every member's quorum and election ports. */
   readonly tap?: boolean;
+  /**
+   * Run every member's AdminServer on 127.0.0.1 and a port of its own (adminPort). Java's needs the
+   * servlet API on its boot class path: Debian's classpath has Jetty but not that jar.
+   */
+  readonly adminServer?: boolean;
 }
 
 export type Mode = 'leader' | 'follower' | 'observer' | 'standalone' | 'not serving' | 'down';
@@ -62,6 +69,8 @@ interface Member {
   /** The ports written in the other members' server lines (the taps' when tapping). */
   readonly advertisedQuorumPort: number;
   readonly advertisedElectionPort: number;
+  /** The AdminServer's port, 0 without the adminServer option. */
+  readonly adminPort: number;
   readonly dataDir: string;
   readonly cfgPath: string;
   readonly logPath: string;
@@ -70,6 +79,7 @@ interface Member {
 }
 
 const SLF4J_SIMPLE_JAR = '/usr/share/java/slf4j-simple.jar';
+const SERVLET_API_JAR = '/usr/share/java/servlet-api.jar';
 
 export function interopAvailable(): { ok: true } | { ok: false; reason: string } {
   if (!existsSync(ZOOKEEPER_JAR)) return { ok: false, reason: `${ZOOKEEPER_JAR} is missing (Debian package zookeeper)` };
@@ -93,7 +103,7 @@ function canBind(port: number, host: string): Promise<boolean> {
  * connection, and the member then cannot lead ("listen EADDRINUSE"). Ports below the range are
  * never handed out that way.
  */
-async function stablePorts(count: number): Promise<number[]> {
+export async function stablePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   let candidate = 20_000 + Math.floor(Math.random() * 12_000);
   while (ports.length < count) {
@@ -132,7 +142,8 @@ export class MixedEnsemble {
 
   async #prepare(specs: readonly MemberSpec[]): Promise<void> {
     const tap = this.#options.tap === true;
-    const perMember = tap ? 5 : 3;
+    const admin = this.#options.adminServer === true;
+    const perMember = (tap ? 5 : 3) + (admin ? 1 : 0);
     const ports = await stablePorts(specs.length * perMember);
     specs.forEach((spec, i) => {
       const base = i * perMember;
@@ -146,6 +157,7 @@ export class MixedEnsemble {
         electionPort,
         advertisedQuorumPort: tap ? (ports[base + 3] as number) : quorumPort,
         advertisedElectionPort: tap ? (ports[base + 4] as number) : electionPort,
+        adminPort: admin ? (ports[base + perMember - 1] as number) : 0,
         dataDir: join(memberDir, 'data'),
         cfgPath: join(memberDir, 'zoo.cfg'),
         logPath: join(this.dir, `member-${spec.id}.log`),
@@ -179,8 +191,11 @@ export class MixedEnsemble {
       dataDir: member.dataDir,
       clientPort: String(member.clientPort),
       clientPortAddress: '127.0.0.1',
-      'admin.enableServer': 'false',
+      ...(member.adminPort === 0
+        ? { 'admin.enableServer': 'false' }
+        : { 'admin.enableServer': 'true', 'admin.serverAddress': '127.0.0.1', 'admin.serverPort': String(member.adminPort) }),
       '4lw.commands.whitelist': '*',
+      ...(member.spec.observer === true ? { peerType: 'observer' } : {}),
       ...this.#options.extraCfg,
     };
     const lines = Object.entries(entries).map(([k, v]) => `${k}=${v}`);
@@ -188,7 +203,7 @@ export class MixedEnsemble {
       // A member reaches the others through their taps, and names its own real ports (it binds them).
       const quorumPort = other === member ? other.quorumPort : other.advertisedQuorumPort;
       const electionPort = other === member ? other.electionPort : other.advertisedElectionPort;
-      lines.push(`server.${other.spec.id}=127.0.0.1:${quorumPort}:${electionPort}`);
+      lines.push(`server.${other.spec.id}=127.0.0.1:${quorumPort}:${electionPort}${other.spec.observer === true ? ':observer' : ''}`);
     }
     return `${lines.join('\n')}\n`;
   }
@@ -205,6 +220,11 @@ export class MixedEnsemble {
     return this.#member(id).clientPort;
   }
 
+  /** The member's AdminServer port (the adminServer option), else 0. */
+  adminPort(id: number): number {
+    return this.#member(id).adminPort;
+  }
+
   /** The port member `id` itself listens on for leader election. */
   electionPort(id: number): number {
     return this.#member(id).electionPort;
@@ -216,7 +236,9 @@ export class MixedEnsemble {
 
   /** The configuration as 3.8's QuorumVerifier.toString writes it (as notifications carry it). */
   quorumConfigText(): string {
-    const lines = [...this.#members.values()].map((m) => `server.${m.spec.id}=127.0.0.1:${m.advertisedQuorumPort}:${m.advertisedElectionPort}:participant\n`);
+    const lines = [...this.#members.values()].map(
+      (m) => `server.${m.spec.id}=127.0.0.1:${m.advertisedQuorumPort}:${m.advertisedElectionPort}:${m.spec.observer === true ? 'observer' : 'participant'}\n`,
+    );
     return `${lines.join('')}version=0`;
   }
 
@@ -278,6 +300,7 @@ export class MixedEnsemble {
     if (member.spec.kind === 'java') {
       const debug = this.#options.debug === true;
       const args = [
+        ...(this.#member(id).adminPort === 0 ? [] : [`-Xbootclasspath/a:${SERVLET_API_JAR}`]),
         '-Xmx256m',
         '-XX:+UseSerialGC',
         `-Dzookeeper.log.dir=${join(this.dir, `member-${id}`)}`,

@@ -7,13 +7,15 @@ import { interopAvailable, MixedEnsemble, type MemberSpec, type MixedEnsembleOpt
 
 export const INTEROP = interopAvailable();
 
-/** "o1,j2,j3": ours as member 1, Java as members 2 and 3. */
+/** "o1,j2,j3": ours as member 1, Java as members 2 and 3; "j4:obs": Java member 4, an observer. */
 export function members(text: string): MemberSpec[] {
   return text.split(',').map((item) => {
-    const kind = item[0] === 'o' ? 'ours' : item[0] === 'j' ? 'java' : null;
-    const id = Number(item.slice(1));
-    if (kind === null || !Number.isInteger(id)) throw new Error(`bad member ${item}: write o<id> or j<id>`);
-    return { id, kind };
+    const observer = item.endsWith(':obs');
+    const name = observer ? item.slice(0, -':obs'.length) : item;
+    const kind = name[0] === 'o' ? 'ours' : name[0] === 'j' ? 'java' : null;
+    const id = Number(name.slice(1));
+    if (kind === null || !Number.isInteger(id)) throw new Error(`bad member ${item}: write o<id> or j<id>, with :obs for an observer`);
+    return observer ? { id, kind, observer } : { id, kind };
   });
 }
 

@@ -50,12 +50,21 @@ export class Checker {
   /** Commits that found no durable quorum (recorded when that check is off), by zxid. */
   readonly underReplicated = new Map<bigint, string>();
   readonly #peers: () => readonly CheckedPeer[];
+  readonly #voters: ReadonlySet<bigint>;
   readonly #quorumSize: number;
   checks = 0;
 
-  constructor(peers: () => readonly CheckedPeer[], voterCount: number) {
+  constructor(peers: () => readonly CheckedPeer[], voters: ReadonlySet<bigint>) {
     this.#peers = peers;
-    this.#quorumSize = Math.floor(voterCount / 2) + 1;
+    this.#voters = voters;
+    this.#quorumSize = Math.floor(voters.size / 2) + 1;
+  }
+
+  /** The voters that hold `zxid` durably: only they make a quorum (an observer's log does not count). */
+  #durableHolders(zxid: bigint, txn: string): bigint[] {
+    return this.#peers()
+      .filter((p) => this.#voters.has(p.id) && p.disk.holdsDurably(zxid, txn))
+      .map((p) => p.id);
   }
 
   leaders(): ReadonlyMap<bigint, bigint> {
@@ -155,7 +164,7 @@ export class Checker {
   onLeaderCommit(leader: bigint, epoch: bigint, zxid: bigint, txn: string): void {
     this.checks++;
     this.#committedBy.set(zxid, `${leader}@${epoch}`);
-    const holders = this.#peers().filter((p) => p.disk.holdsDurably(zxid, txn)).map((p) => p.id);
+    const holders = this.#durableHolders(zxid, txn);
     if (holders.length >= this.#quorumSize) return;
     const detail = `leader ${leader} commits ${hex(zxid)} (${txn}) but only [${holders.join(', ')}] hold it durably`;
     if (this.checkDurableQuorum) throw new Violation('commit needs a durable quorum', detail);
@@ -172,7 +181,7 @@ export class Checker {
     for (const entry of removed) {
       const position = this.#historyIndex.get(entry.zxid);
       if (position === undefined || this.history[position]?.txn !== entry.txn) continue;
-      const holders = this.#peers().filter((p) => p.disk.holdsDurably(entry.zxid, entry.txn)).map((p) => p.id);
+      const holders = this.#durableHolders(entry.zxid, entry.txn);
       if (holders.length >= this.#quorumSize) continue;
       const detail = `peer ${peer} truncates committed ${hex(entry.zxid)} (${entry.txn}) at the TRUNC of leader ${leader} in epoch ${epoch}; only [${holders.join(', ')}] still hold it durably`;
       const staleAck = this.#committedBy.get(entry.zxid) === `${leader}@${epoch}`;

@@ -45,6 +45,8 @@ export interface PeerEnvironment {
   readonly checker: Checker;
   readonly config: PeerConfig;
   readonly voters: ReadonlySet<bigint>;
+  /** Every member, voters and observers. */
+  readonly members: readonly bigint[];
   /** A client learns that its write succeeded. */
   readonly onClientAck: (peer: bigint, txn: string, zxid: bigint) => void;
 }
@@ -236,7 +238,7 @@ export class SimPeer {
     this.#election = new FastLeaderElection({
       myId: this.id,
       voters: this.#env.voters,
-      participant: true,
+      participant: this.#env.voters.has(this.id),
       finalizeWaitMs: 200,
       minNotificationIntervalMs: 200,
       maxNotificationIntervalMs: 60_000,
@@ -517,7 +519,7 @@ export class SimPeer {
           {
             myId: this.id,
             leaderId,
-            observer: false,
+            observer: !this.#env.voters.has(this.id),
             tickTimeMs: config.tickTimeMs,
             initLimitTicks: config.initLimitTicks,
             syncLimitTicks: config.syncLimitTicks,
@@ -950,7 +952,7 @@ class SimElectionTransport {
   }
 
   connectAll(): void {
-    for (const sid of this.#env.voters) if (sid !== this.#myId) this.connect(sid, false);
+    for (const sid of this.#env.members) if (sid !== this.#myId) this.connect(sid, false);
   }
 
   connect(sid: bigint, urgent: boolean): void {

@@ -15,8 +15,13 @@ import type { TreeState } from './model.js';
 
 export interface SwarmOptions {
   readonly seed: number;
-  /** Ensemble size; drawn from the seed (3 or 5) when absent. */
+  /** Ensemble size (voters); drawn from the seed (3 or 5) when absent. */
   readonly peers?: number;
+  /**
+   * Observers besides the voters (ids after theirs), 0 when absent. Not drawn from the seed, so
+   * that a seed replays the same schedule it always did without observers.
+   */
+  readonly observers?: number;
   /** Events in the chaos phase. */
   readonly steps: number;
   /** Simulated time the liveness phase may take. */
@@ -106,10 +111,11 @@ export function runSwarm(options: SwarmOptions): SwarmResult {
   // Delay spikes only while faults run: the liveness phase has a healthy network.
   let chaos = true;
   const network = new Network(scheduler, prng, { delayMs: () => (chaos ? prng.skewed(params.delayTypicalMs, params.delayMaxMs, params.delayTail) : prng.skewed(params.delayTypicalMs, params.delayTypicalMs, 0)) }, trace);
-  const ids = Array.from({ length: params.peers }, (_, i) => BigInt(i + 1));
-  const voters = new Set(ids);
+  const observers = options.observers ?? 0;
+  const ids = Array.from({ length: params.peers + observers }, (_, i) => BigInt(i + 1));
+  const voters = new Set(ids.slice(0, params.peers));
   const peers: SimPeer[] = [];
-  const checker = new Checker(() => peers, ids.length);
+  const checker = new Checker(() => peers, voters);
   checker.checkDurableQuorum = options.checkDurableQuorum;
   const config: PeerConfig = {
     tickTimeMs: params.tickTimeMs,
@@ -122,13 +128,13 @@ export function runSwarm(options: SwarmOptions): SwarmResult {
     flags: options.flags,
   };
   let acks = 0;
-  const env = { scheduler, network, prng, trace, checker, config, voters, onClientAck: (peer: bigint, txn: string, zxid: bigint) => {
+  const env = { scheduler, network, prng, trace, checker, config, voters, members: ids, onClientAck: (peer: bigint, txn: string, zxid: bigint) => {
     acks++;
     trace.log(`client: ${txn} acknowledged by ${peer} at ${hex(zxid)}`);
     checker.onClientAck(peer, txn, zxid);
   } };
   for (const id of ids) peers.push(new SimPeer(id, env));
-  trace.log(`seed ${options.seed}: ${describeParams(params)}`);
+  trace.log(`seed ${options.seed}: ${describeParams(params)}${observers > 0 ? ` observers=${observers}` : ''}`);
 
   let submitted = 0;
   let crashes = 0;
@@ -307,7 +313,7 @@ export function runSwarm(options: SwarmOptions): SwarmResult {
     ok: check === null,
     check,
     message,
-    params: describeParams(params),
+    params: `${describeParams(params)}${observers > 0 ? ` observers=${observers}` : ''}`,
     summary: summary(),
     trace: trace.lines(),
     state: state(),

@@ -2,7 +2,7 @@
 // random seeds for a while, prints every seed with its outcome, and on a failure the seed, the
 // first violated check, the drawn parameters, every peer's state and the trace that led there.
 //
-//   npm run vopr -- --seed 1234 [--peers 5] [--steps 20000] [--trace]
+//   npm run vopr -- --seed 1234 [--peers 5] [--observers 1] [--steps 20000] [--trace]
 //   npm run vopr -- --seeds 1..500 [--keep-going]
 //   npm run vopr -- --random 60            (random seeds for 60 s)
 //   --assume-fixed all | all-but:name,... | name,...   look past known bugs (test/sim/known-bugs.ts)
@@ -17,6 +17,7 @@ interface Cli {
   seeds: number[] | null;
   randomSeconds: number | null;
   peers: number | undefined;
+  observers: number;
   steps: number;
   livenessMs: number;
   lines: number;
@@ -30,7 +31,7 @@ interface Cli {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`vopr: ${message}\nusage: vopr --seed N | --seeds A..B | --random SECONDS [--peers 3|5] [--steps N] [--trace] [--keep-going] [--assume-fixed all|${Object.keys(KNOWN_BUGS).join(',')}]\n`);
+  process.stderr.write(`vopr: ${message}\nusage: vopr --seed N | --seeds A..B | --random SECONDS [--peers 3|5] [--observers N] [--steps N] [--trace] [--keep-going] [--assume-fixed all|${Object.keys(KNOWN_BUGS).join(',')}]\n`);
   process.exit(2);
 }
 
@@ -42,7 +43,7 @@ function integer(text: string | undefined, name: string): number {
 }
 
 export function parseCli(argv: readonly string[]): Cli {
-  const cli: Cli = { seeds: null, randomSeconds: null, peers: undefined, steps: 20000, livenessMs: 300_000, lines: 400, trace: false, keepGoing: false, brief: false, flags: { ...DEFAULT_FLAGS }, checkDurableQuorum: true, replay: '' };
+  const cli: Cli = { seeds: null, randomSeconds: null, peers: undefined, observers: 0, steps: 20000, livenessMs: 300_000, lines: 400, trace: false, keepGoing: false, brief: false, flags: { ...DEFAULT_FLAGS }, checkDurableQuorum: true, replay: '' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string | undefined => argv[++i];
@@ -68,6 +69,13 @@ export function parseCli(argv: readonly string[]): Cli {
         if (peers < 1 || peers > 9) usage('--peers must be between 1 and 9');
         cli.peers = peers;
         cli.replay += ` --peers ${peers}`;
+        break;
+      }
+      case '--observers': {
+        const observers = integer(value(), '--observers');
+        if (observers > 4) usage('--observers must be between 0 and 4');
+        cli.observers = observers;
+        cli.replay += ` --observers ${observers}`;
         break;
       }
       case '--steps':
@@ -116,7 +124,7 @@ function main(): void {
   const cli = parseCli(process.argv.slice(2));
   const run = (seed: number): SwarmResult => {
     const echo = cli.trace ? (line: string): void => void process.stdout.write(`${line}\n`) : null;
-    return runSwarm({ seed, steps: cli.steps, livenessMs: cli.livenessMs, flags: cli.flags, checkDurableQuorum: cli.checkDurableQuorum, traceLines: cli.lines, echo, ...(cli.peers === undefined ? {} : { peers: cli.peers }) });
+    return runSwarm({ seed, steps: cli.steps, livenessMs: cli.livenessMs, flags: cli.flags, checkDurableQuorum: cli.checkDurableQuorum, traceLines: cli.lines, echo, ...(cli.peers === undefined ? {} : { peers: cli.peers }), observers: cli.observers });
   };
   let passed = 0;
   const failed: SwarmResult[] = [];

@@ -15,6 +15,7 @@ import { recover } from './storage/recovery.js';
 import { writeSnapshot } from './storage/snapshotter.js';
 import { FileTxnLog } from './storage/txn-log.js';
 import { QuorumPeer } from './quorum/quorum-peer.js';
+import { snapshotSizeFactorOf } from './quorum/txn-log-sync.js';
 import { purge } from './storage/purge.js';
 import { createAuthentication } from './replica/authentication.js';
 import { createAdminHttpView, createAdminState, createFourLetterWords, type ModeSource } from './replica/admin-view.js';
@@ -217,6 +218,8 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
         configText: quorumConfigText(config),
         maxPacketBytes: config.juteMaxBuffer + config.juteMaxBufferExtraSize,
         recentTxns: recovered.recentTxns,
+        snapshotSizeFactor: snapshotSizeFactorOf(config.systemProperties['zookeeper.snapshotSizeFactor']),
+        readOnlyModeEnabled: config.readOnlyModeEnabled,
       },
       { replica, storage, log: txnLog, clock, logger: logger.child({ component: 'quorum' }) },
     );

@@ -25,6 +25,7 @@ import { LeaderCore } from '../zab/leader.js';
 import { encodeQuorumMessage, fromPacket, PacketType, QuorumPacketDecoder, type QuorumMessage } from '../zab/messages.js';
 import { OpCode } from '../protocol/op-code.js';
 import { ElectionTransport } from './election-transport.js';
+import { DEFAULT_SNAPSHOT_SIZE_FACTOR, readTxnsForSync, type TxnLogRead } from './txn-log-sync.js';
 import { ACCEPTED_EPOCH_FILE, clearEpochUpdating, CURRENT_EPOCH_FILE, loadEpochs, markEpochUpdating, writeEpoch } from './epoch-files.js';
 import { BufferSizeStats, PercentileSummary, PerServer, Summary } from './quorum-stats.js';
 import { encodeWireSnapshot, WireSnapshotReader, type WireSnapshot } from './wire-snapshot.js';
@@ -67,7 +68,17 @@ export interface QuorumPeerOptions {
   readonly maxPacketBytes: number;
   /** The last txns replayed at start, for DIFF syncs once this member leads. */
   readonly recentTxns: readonly { zxid: bigint; txn: Buffer }[];
+  /** -Dreadonlymode.enabled: serve reads to read-only clients while looking for a quorum. */
+  readonly readOnlyModeEnabled?: boolean;
+  /**
+   * zookeeper.snapshotSizeFactor (0.33): a learner older than the committed log is DIFFed from the
+   * txn log while the log files to read stay under this share of the newest snapshot; negative: never.
+   */
+  readonly snapshotSizeFactor?: number;
 }
+
+/** 3.8 waits this long, or a tick if longer, in LOOKING before it decides it is partitioned. */
+const READ_ONLY_GRACE_MS = 2000;
 
 /** How many committed txns are kept for DIFF syncs (3.8's zookeeper.commitLogCount). */
 const COMMITTED_LOG_SIZE = 500;
@@ -93,6 +104,11 @@ export class QuorumPeer {
   readonly #election: FastLeaderElection;
   readonly #transport: ElectionTransport;
   #role: Role = { kind: 'looking' };
+  /**
+   * When read-only mode may start: the grace period after LOOKING began, or null once the election
+   * has decided (while a follower still connects to its leader, the role is not yet set).
+   */
+  #readOnlyFromMs: number | null = null;
   #acceptedEpoch: bigint;
   #currentEpoch: bigint;
   #lastLoggedZxid: bigint;
@@ -174,7 +190,8 @@ export class QuorumPeer {
   }
 
   /** This member's role as srvr's Mode line names it, or null while it looks for a leader. */
-  get mode(): 'leader' | 'follower' | 'observer' | null {
+  get mode(): 'leader' | 'follower' | 'observer' | 'read-only' | null {
+    if (this.#replica.mode === 'readOnly') return 'read-only';
     const role = this.#role;
     if (role.kind === 'leading') return 'leader';
     if (role.kind === 'following') return role.observer ? 'observer' : 'follower';
@@ -224,7 +241,7 @@ export class QuorumPeer {
       observers = [];
       for (const learner of role.core.learners()) {
         const link = this.#learnerLinks.get(learner.sid);
-        if (!learner.observer || link === undefined || learner.phase === 'awaitingEpoch' || learner.phase === 'awaitingEpochAck' || learner.phase === 'epochAcked') continue;
+        if (!learner.observer || link === undefined || learner.phase === 'awaitingEpoch' || learner.phase === 'awaitingEpochAck' || learner.phase === 'epochAcked' || learner.phase === 'readingTxnLog') continue;
         observers.push({
           sid: learner.sid,
           remoteAddress: link.remoteAddress,
@@ -308,6 +325,7 @@ export class QuorumPeer {
     this.#betweenRoles = false;
     this.#role = { kind: 'looking' };
     this.#replica.setMode({ kind: 'notServing' });
+    this.#readOnlyFromMs = this.#clock.monotonicMs() + Math.max(READ_ONLY_GRACE_MS, this.#options.tickTimeMs);
     this.#logger.info({ lastZxid: hex(this.#lastLoggedZxid), currentEpoch: this.#currentEpoch.toString() }, 'LOOKING');
     this.#handleElection(this.#election.start(this.#clock.monotonicMs(), this.#lastLoggedZxid, this.#currentEpoch));
   }
@@ -332,6 +350,13 @@ export class QuorumPeer {
 
   #onDecision(decision: Decision): void {
     this.#logger.info({ leader: decision.leader.toString(), role: decision.role, electionEpoch: decision.electionEpoch.toString() }, 'election decided');
+    this.#readOnlyFromMs = null;
+    if (this.#replica.mode === 'readOnly') {
+      // As 3.8 shuts its read-only server down when lookForLeader returns: every read-only
+      // connection is closed and the clients go looking for a read-write server.
+      this.#replica.setMode({ kind: 'notServing' });
+      this.#logger.info({}, 'read-only mode ended; read-only connections closed');
+    }
     this.#roleGeneration++;
     if (decision.role === 'leading') this.#lead();
     else this.#follow(decision.leader);
@@ -342,6 +367,7 @@ export class QuorumPeer {
     switch (this.#role.kind) {
       case 'looking':
         this.#handleElection(this.#election.tick(now));
+        this.#maybeServeReadOnly(now);
         return;
       case 'leading':
         this.#role.core.tick(now);
@@ -352,6 +378,19 @@ export class QuorumPeer {
         this.#run(this.#role.core.takeEffects());
         return;
     }
+  }
+
+  /**
+   * QuorumPeer.run's LOOKING case with readonlymode.enabled: still looking after the grace period,
+   * the member takes it that it is cut off from the quorum and serves reads from its tree. Not
+   * between roles: the tree may yet be reloaded from disk then.
+   */
+  #maybeServeReadOnly(nowMs: number): void {
+    if (this.#options.readOnlyModeEnabled !== true || this.#stopped || this.#betweenRoles) return;
+    if (this.#role.kind !== 'looking' || this.#replica.mode !== 'notServing') return;
+    if (this.#readOnlyFromMs === null || nowMs < this.#readOnlyFromMs) return;
+    this.#replica.setMode({ kind: 'readOnly' });
+    this.#logger.info({ lastZxid: hex(this.#replica.tree.lastProcessedZxid) }, 'read-only mode: serving reads to read-only clients');
   }
 
   #endRole(): void {
@@ -423,6 +462,7 @@ export class QuorumPeer {
         syncLimitTicks: this.#options.syncLimitTicks,
         committedLogSize: COMMITTED_LOG_SIZE,
         config: Buffer.from(this.#options.configText, 'utf8'),
+        txnLogSync: this.#snapshotSizeFactor() >= 0,
       },
       {
         nowMs: this.#clock.monotonicMs(),
@@ -442,6 +482,51 @@ export class QuorumPeer {
     this.#role = { kind: 'leading', core, server, links };
     this.#logger.info({ port: me.quorumPort }, 'LEADING');
     this.#run(core.takeEffects());
+  }
+
+  #snapshotSizeFactor(): number {
+    return this.#options.snapshotSizeFactor ?? DEFAULT_SNAPSHOT_SIZE_FACTOR;
+  }
+
+  /**
+   * Reads the txn log for one learner's sync and steps the answer into the core that asked, if it
+   * still leads (the core itself ignores an answer for a learner that went away or came back).
+   * Any failure to read is an answer too: the learner gets a snapshot, as in 3.8.
+   */
+  async #readTxnLogFor(core: LeaderCore, generation: number, effect: Extract<ZabEffect, { kind: 'readTxnLog' }>): Promise<void> {
+    let result: TxnLogRead;
+    try {
+      // A commit needs a quorum, not our own fsync: the txns to read may still be on their way to
+      // the file. Waiting for them does not hold up the effect chain.
+      await this.#flushedUpTo(effect.upToZxid);
+      result = await readTxnsForSync(
+        { snapDirectory: this.#options.snapDirectory, logDirectory: this.#options.logDirectory, snapshotSizeFactor: this.#snapshotSizeFactor() },
+        effect.afterZxid,
+        effect.upToZxid,
+      );
+    } catch (error) {
+      result = { kind: 'unavailable', reason: `cannot read the txn log: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    const role = this.#role;
+    if (generation !== this.#roleGeneration || role.kind !== 'leading' || role.core !== core) return;
+    const fields = { learner: effect.to.toString(), after: hex(effect.afterZxid), upTo: hex(effect.upToZxid) };
+    if (result.kind === 'proposals') {
+      this.#logger.info({ ...fields, txns: result.proposals.length, logBytes: result.logBytes, sizeLimit: result.sizeLimit }, 'syncing a learner from the txn log and the committed log');
+    } else {
+      this.#logger.info({ ...fields, reason: result.reason }, 'cannot sync a learner from the txn log; sending a snapshot');
+    }
+    core.txnLogRead(effect.to, effect.request, result.kind === 'proposals' ? result.proposals : null);
+    this.#run(core.takeEffects());
+  }
+
+  /** Resolves once the log is durable up to `zxid` (or cannot get there: the read then finds the log short). */
+  async #flushedUpTo(zxid: bigint): Promise<void> {
+    while (this.#lastLoggedZxid < zxid && !this.#logFailed) {
+      if (this.#flushInFlight === null) this.#scheduleFlush();
+      const inFlight = this.#flushInFlight;
+      if (inFlight === null) return;
+      await inFlight;
+    }
   }
 
   #acceptLearner(core: LeaderCore, links: Map<bigint, net.Socket>, socket: net.Socket): void {
@@ -755,6 +840,10 @@ export class QuorumPeer {
         this.#committedLog.push({ zxid: effect.zxid, txn: effect.txn });
         if (this.#committedLog.length > COMMITTED_LOG_SIZE) this.#committedLog.shift();
         return;
+      case 'readTxnLog':
+        // Not awaited: broadcast and the other learners' syncs go on while the log is read.
+        if (role.kind === 'leading') void this.#readTxnLogFor(role.core, this.#roleGeneration, effect);
+        return;
       case 'disconnect':
         if (role.kind === 'leading') role.links.get(effect.to)?.destroy();
         return;
@@ -872,7 +961,12 @@ export class QuorumPeer {
     await this.#reload();
     // After a SNAP the history lives in the sync snapshot, not the log: cutting the log cannot
     // bring such a peer back to `zxid`, and going on from another point would fork the history.
-    if (this.#lastLoggedZxid !== zxid) throw new Error(`TRUNC to ${hex(zxid)} reloaded the tree at ${hex(this.#lastLoggedZxid)}`);
+    if (this.#lastLoggedZxid !== zxid) {
+      // The log goes on from where the disk now ends: a later sync DIFFs from there (from the
+      // leader's txn log, say), and appends after `zxid` only would refuse those txns forever.
+      await this.#log.restartAfter(this.#lastLoggedZxid);
+      throw new Error(`TRUNC to ${hex(zxid)} reloaded the tree at ${hex(this.#lastLoggedZxid)}`);
+    }
   }
 }
 

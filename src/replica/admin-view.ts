@@ -242,8 +242,9 @@ function createAdminView(
       snapDirBytes: directoryBytes(join(config.dataDir, 'version-2')),
       txnLogDirBytes: directoryBytes(join(config.dataLogDir, 'version-2')),
     }),
-    mntrMetrics: () => ({}),
-    quorum: () => ensemble?.quorumStats() ?? null,
+    mntrMetrics: () => (replica.mode === 'readOnly' ? { gauges: { local_sessions: replica.readOnlySessionCount } } : {}),
+    // 3.8's read-only server is a plain ZooKeeperServer: mntr prints no peer_state or quorum keys.
+    quorum: () => (replica.mode === 'readOnly' ? null : (ensemble?.quorumStats() ?? null)),
     digestLog: () => [],
     traceMask: () => state.traceMask,
     setTraceMask: (mask) => {

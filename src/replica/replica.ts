@@ -14,7 +14,7 @@ import { assert } from '../lib/assert.js';
 import { javaHashOrderBy, javaStringHashCode } from '../lib/java-hash-order.js';
 import { ErrorCode } from '../protocol/error-code.js';
 import { OpCode, Xid, opCodeName } from '../protocol/op-code.js';
-import { decodeRequest, type ConnectionRequest, type ReadRequest } from '../protocol/requests.js';
+import { decodeRequest, isWriteType, type ConnectionRequest, type ReadRequest } from '../protocol/requests.js';
 import type { EventTypeValue } from '../protocol/constants.js';
 import type { AclPolicy, AuthProviders } from '../pipeline/acl.js';
 import { OutstandingChanges } from '../pipeline/outstanding-changes.js';
@@ -90,11 +90,14 @@ export interface ForwardedRequest {
 /**
  * How this server orders writes: alone (standalone: prepare, log, apply), as the leader of an
  * ensemble (prepare, then the quorum commits), as a follower (forward to the leader, apply what it
- * commits), or not at all while no leader is established (clients are turned away).
+ * commits), not at all while no leader is established (clients are turned away), or not at all but
+ * serving reads of the local tree to clients that accept a read-only server (3.8's
+ * ReadOnlyZooKeeperServer, with readonlymode.enabled, while the member has no quorum).
  */
 export type ReplicaMode =
   | { readonly kind: 'standalone' }
   | { readonly kind: 'notServing' }
+  | { readonly kind: 'readOnly' }
   | { readonly kind: 'leading'; readonly propose: (txn: Txn) => void }
   | {
       readonly kind: 'following';
@@ -209,6 +212,12 @@ export class Replica {
   #lastContainerCheckMs = 0;
   #writesRefusedReason: string | null = null;
   #mode: ReplicaMode = { kind: 'standalone' };
+  /**
+   * Read-only mode: the sessions it created. They are local, as 3.8's read-only server keeps them
+   * (a LearnerSessionTracker with local sessions): never logged, never told to a leader, gone when
+   * the mode ends.
+   */
+  #readOnlySessions: SessionTable | null = null;
   /** Follower: sessions with client activity since the last PING (sent to the leader). */
   readonly #touches = new Map<bigint, number>();
   /** Follower: reconnecting clients waiting for the leader's REVALIDATE answer, by session id. */
@@ -301,6 +310,12 @@ export class Replica {
       this.#changes.clear();
       this.#touches.clear();
       this.#pendingRevalidations.clear();
+    }
+    // Each read-only period has a tracker of its own whose ids start from the clock, as 3.8 builds
+    // a new ReadOnlyZooKeeperServer every time: the ids have the usual form (myid in the top byte).
+    if (mode.kind !== 'readOnly') this.#readOnlySessions = null;
+    else if (this.#mode.kind !== 'readOnly') {
+      this.#readOnlySessions = new SessionTable({ tickTimeMs: this.#options.tickTimeMs, firstSessionId: initialSessionId(this.#options.serverId, this.#clock.monotonicMs()) });
     }
     this.#mode = mode;
     if (mode.kind === 'leading') this.sessions.restartExpiry(this.#clock.monotonicMs());
@@ -430,11 +445,18 @@ export class Replica {
       this.#closeConnection(state);
       return;
     }
+    let canBeReadOnly = false;
     if (reader.remaining > 0) {
       state.oldClient = false;
-      reader.readBoolean();
+      canBeReadOnly = reader.readBoolean();
     } else {
       state.oldClient = true;
+    }
+    if (this.#mode.kind === 'readOnly' && !canBeReadOnly) {
+      // 3.8 closes without an answer (NOT_READ_ONLY_CLIENT): the client tries its next server.
+      this.#logger.info({ connection: state.connection.id, remote: state.connection.remoteAddress }, 'refusing a session for a client that does not accept a read-only server');
+      this.#closeConnection(state);
+      return;
     }
     if (request.lastZxidSeen > this.#tree.lastProcessedZxid) {
       this.#logger.info(
@@ -454,6 +476,16 @@ export class Replica {
   }
 
   #createSession(state: ConnectionState, timeoutMs: number): void {
+    const readOnlySessions = this.#readOnlySessions;
+    if (readOnlySessions !== null) {
+      // No txn: a local session costs no zxid (3.8's read-only replies keep the last zxid).
+      const sessionId = readOnlySessions.allocateId();
+      readOnlySessions.add(sessionId, timeoutMs, this.#clock.monotonicMs());
+      state.sessionId = sessionId;
+      this.#logger.info({ sessionId: `0x${sessionId.toString(16)}`, timeoutMs }, 'read-only session created');
+      this.#finishSession(state);
+      return;
+    }
     if (this.#writesRefusedReason !== null) {
       this.#logger.warn({ reason: this.#writesRefusedReason }, 'refusing a new session: the txn log cannot be written');
       this.#closeConnection(state);
@@ -475,6 +507,13 @@ export class Replica {
   }
 
   #reopenSession(state: ConnectionState, sessionId: bigint, password: Buffer | null, timeoutMs: number): void {
+    if (this.#readOnlySessions !== null && this.sessions.get(sessionId) !== undefined) {
+      // 3.8's read-only server refuses a global session before anything else (validateSession,
+      // RENEW_GLOBAL_SESSION_IN_RO_MODE): no answer, and the session's other connection stays.
+      this.#logger.info({ sessionId: `0x${sessionId.toString(16)}` }, 'refusing to renew a global session in read-only mode');
+      this.#closeConnection(state);
+      return;
+    }
     // 3.8 closes the session's current connection (or one still being revalidated) before it
     // checks the password.
     const previous = this.#connectionBySession.get(sessionId) ?? this.#pendingRevalidations.get(sessionId);
@@ -494,7 +533,7 @@ export class Replica {
       this.#mode.revalidate(sessionId, timeoutMs);
       return;
     }
-    if (!this.sessions.touch(sessionId, this.#clock.monotonicMs(), timeoutMs)) {
+    if (!(this.#readOnlySessions ?? this.sessions).touch(sessionId, this.#clock.monotonicMs(), timeoutMs)) {
       this.#refuseSession(state, sessionId);
       return;
     }
@@ -505,7 +544,7 @@ export class Replica {
   /** The expired-session answer (3.8's finishSessionInit(cnxn, false)): timeOut 0, session 0, then close. */
   #refuseSession(state: ConnectionState, sessionId: bigint): void {
     this.#logger.info({ sessionId: `0x${sessionId.toString(16)}` }, 'invalid session (expired or wrong password)');
-    this.#send(state, encodeConnectResponse({ timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(SESSION_PASSWORD_BYTES) }, !state.oldClient, false));
+    this.#send(state, encodeConnectResponse({ timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(SESSION_PASSWORD_BYTES) }, !state.oldClient, this.#mode.kind === 'readOnly'));
     this.#closeConnection(state);
   }
 
@@ -537,7 +576,7 @@ export class Replica {
       encodeConnectResponse(
         { timeOut: state.sessionTimeoutMs, sessionId: state.sessionId, passwd: sessionPassword(state.sessionId) },
         !state.oldClient,
-        false,
+        this.#mode.kind === 'readOnly',
       ),
     );
   }
@@ -558,7 +597,12 @@ export class Replica {
       return;
     }
     const nowMs = this.#clock.monotonicMs();
-    this.sessions.touch(state.sessionId, nowMs);
+    if (this.#readOnlySessions !== null) {
+      this.#readOnlySessions.touch(state.sessionId, nowMs);
+      if (this.#handleReadOnlyRequest(state, header.xid, header.type, nowMs)) return;
+    } else {
+      this.sessions.touch(state.sessionId, nowMs);
+    }
     const body = frame.subarray(reader.offset);
     const decoded = decodeRequest(header.type, body, this.#options.maxBufferBytes);
     switch (decoded.class) {
@@ -621,6 +665,27 @@ export class Replica {
         this.#closeConnection(state);
         return;
     }
+  }
+
+  /**
+   * Read-only mode: what 3.8's ReadOnlyRequestProcessor stops before any parsing (so a malformed
+   * write is refused the same way): every state-changing type and sync get NotReadOnly with the
+   * last zxid; closeSession ends the local session. True when the request was dealt with.
+   */
+  #handleReadOnlyRequest(state: ConnectionState, xid: number, type: number, nowMs: number): boolean {
+    if (type === OpCode.closeSession) {
+      this.#readOnlySessions?.remove(state.sessionId);
+      this.#logger.info({ sessionId: `0x${state.sessionId.toString(16)}` }, 'read-only session closed');
+      state.outstanding++;
+      this.#reply(state, { xid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.ok, body: NO_BODY }, nowMs, OpCode.closeSession);
+      this.#closeConnection(state);
+      return true;
+    }
+    if (!isWriteType(type) && type !== OpCode.sync && type !== OpCode.createSession) return false;
+    state.outstanding++;
+    // Through the FIFO: reads queued before it are answered first (nothing else waits there now).
+    this.#submit({ kind: 'malformed', origin: state, xid, err: ErrorCode.notReadOnly, body: NO_BODY, receivedAtMs: nowMs });
+    return true;
   }
 
   #handleConnectionRequest(state: ConnectionState, xid: number, request: ConnectionRequest): void {
@@ -1027,6 +1092,10 @@ export class Replica {
   /** Called every tick: expires sessions and reaps empty containers and expired TTL nodes. */
   tick(): void {
     const nowMs = this.#clock.monotonicMs();
+    if (this.#readOnlySessions !== null) {
+      this.#expireReadOnlySessions(nowMs);
+      return;
+    }
     if (this.#mode.kind !== 'standalone' && this.#mode.kind !== 'leading') return;
     for (const session of this.sessions.expired(nowMs)) {
       this.#logger.info({ sessionId: `0x${session.id.toString(16)}`, timeoutMs: session.timeoutMs }, 'session expired');
@@ -1038,6 +1107,26 @@ export class Replica {
       this.#lastContainerCheckMs = nowMs;
       this.#reapContainers();
     }
+  }
+
+  /**
+   * A local session that timed out ends without a txn; its connection is closed, so the client
+   * learns on its next connection that the session expired.
+   */
+  #expireReadOnlySessions(nowMs: number): void {
+    const table = this.#readOnlySessions;
+    if (table === null) return;
+    for (const session of table.expired(nowMs)) {
+      this.#logger.info({ sessionId: `0x${session.id.toString(16)}`, timeoutMs: session.timeoutMs }, 'read-only session expired');
+      table.remove(session.id);
+      const state = this.#connectionBySession.get(session.id);
+      if (state !== undefined) this.#closeConnection(state);
+    }
+  }
+
+  /** Sessions of the current read-only period (mntr's local_sessions); 0 in every other mode. */
+  get readOnlySessionCount(): number {
+    return this.#readOnlySessions?.size ?? 0;
   }
 
   /** ContainerManager: deletes empty used containers and TTL nodes idle past their TTL. */

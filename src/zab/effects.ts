@@ -23,6 +23,12 @@ export type ZabEffect =
   | { readonly kind: 'truncate'; readonly zxid: bigint }
   /** Apply a committed txn to the tree (always in zxid order). */
   | { readonly kind: 'commit'; readonly zxid: bigint; readonly txn: Buffer }
+  /**
+   * Leader: read the committed txns after `afterZxid` up to `upToZxid` from the txn log (3.8's
+   * getProposalsFromTxnLog) for a learner older than the in-memory committed log. The shell reads
+   * without holding up later effects and steps the answer back in with `txnLogRead(to, request, ...)`.
+   */
+  | { readonly kind: 'readTxnLog'; readonly to: bigint; readonly request: number; readonly afterZxid: bigint; readonly upToZxid: bigint }
   /** Leader: close the connection to a learner. */
   | { readonly kind: 'disconnect'; readonly to: bigint; readonly reason: string }
   /** The role is over (lost quorum, leader gone, protocol error): back to leader election. */

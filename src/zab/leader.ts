@@ -25,6 +25,18 @@ export interface LeaderOptions {
   readonly committedLogSize: number;
   /** The config bytes sent in NEWLEADER. */
   readonly config: Buffer;
+  /**
+   * Whether a learner older than the committed log may be synced from the txn log (3.8's
+   * isTxnLogSyncEnabled: zookeeper.snapshotSizeFactor >= 0). Off, such a learner gets SNAP.
+   */
+  readonly txnLogSync?: boolean;
+}
+
+/** A txn-log read asked of the shell for one learner's sync. */
+interface TxnLogRequest {
+  readonly request: number;
+  /** The end of the txn-log part: the committed log's first zxid when it was asked. */
+  readonly upToZxid: bigint;
 }
 
 export interface LeaderStart {
@@ -37,7 +49,7 @@ export interface LeaderStart {
   readonly committedLog: readonly CommittedProposal[];
 }
 
-type LearnerPhase = 'awaitingEpoch' | 'awaitingEpochAck' | 'epochAcked' | 'awaitingNewLeaderAck' | 'awaitingUpToDate' | 'active';
+type LearnerPhase = 'awaitingEpoch' | 'awaitingEpochAck' | 'epochAcked' | 'readingTxnLog' | 'awaitingNewLeaderAck' | 'awaitingUpToDate' | 'active';
 
 interface Learner {
   readonly sid: bigint;
@@ -46,6 +58,14 @@ interface Learner {
   acceptedEpoch: bigint;
   lastLoggedZxid: bigint;
   lastHeardMs: number;
+  /** Set while the shell reads the txn log for this learner's sync (phase readingTxnLog). */
+  txnLogRequest: TxnLogRequest | null;
+}
+
+/** What a sync has put together so far: packets are emitted only once it is known not to fall back to SNAP. */
+interface SyncPackets {
+  readonly out: QuorumMessage[];
+  opSent: boolean;
 }
 
 interface Proposal {
@@ -82,6 +102,7 @@ export class LeaderCore {
   #lastLogged: bigint;
   #lastPingMs: number;
   #effects: ZabEffect[] = [];
+  #nextTxnLogRequest = 1;
 
   constructor(options: LeaderOptions, start: LeaderStart) {
     assert(options.voters.has(options.myId), 'the leader is a voter');
@@ -177,6 +198,7 @@ export class LeaderCore {
       acceptedEpoch: info.acceptedEpoch,
       lastLoggedZxid: -1n,
       lastHeardMs: nowMs,
+      txnLogRequest: null,
     };
     this.#learners.set(info.serverId, learner);
     this.#forgetAcks(info.serverId);
@@ -229,30 +251,98 @@ export class LeaderCore {
 
   // ---- synchronization ---------------------------------------------------------------------------
 
-  /** 3.8's syncFollower: DIFF when the learner's last zxid is in our committed log, TRUNC when it is ahead, SNAP otherwise. */
+  /**
+   * 3.8's syncFollower: DIFF when the learner's last zxid is in our committed log, TRUNC when it is
+   * ahead, DIFF from the txn log then the committed log when it is older than the committed log
+   * (asked of the shell, finished in txnLogRead), SNAP otherwise.
+   */
   #syncLearner(learner: Learner): void {
     assert(this.#newEpoch !== null, 'syncing happens in a fixed epoch');
     const peerLast = learner.lastLoggedZxid;
     const lastProcessed = this.#lastCommitted;
     const log = this.#committedLog;
-    const minLog = log.length === 0 ? lastProcessed : (log[0] as CommittedProposal).zxid;
-    const maxLog = log.length === 0 ? lastProcessed : (log[log.length - 1] as CommittedProposal).zxid;
+    const { minLog, maxLog } = this.#committedRange();
     const peerAtNewEpoch = (peerLast & 0xffffffffn) === 0n;
-    let sentUpTo: bigint;
     if (peerLast === lastProcessed) {
       this.#send(learner.sid, { kind: 'diff', zxid: peerLast });
-      sentUpTo = peerLast;
+      this.#startForwarding(learner, peerLast);
     } else if (peerLast > maxLog && !peerAtNewEpoch) {
       this.#send(learner.sid, { kind: 'trunc', zxid: maxLog });
-      sentUpTo = maxLog;
+      this.#startForwarding(learner, maxLog);
     } else if (log.length > 0 && peerLast <= maxLog && (peerLast >= minLog || this.#logStartsRightAfter(peerLast, minLog))) {
-      sentUpTo = this.#queueCommitted(learner, peerLast, maxLog);
+      const sync: SyncPackets = { out: [], opSent: false };
+      const queued = this.#queueCommitted(sync, log, peerLast, null, maxLog);
+      // The learner forked from us in an earlier epoch: no TRUNC can cross it (as 3.8).
+      if (!sync.opSent) this.#sendSnap(learner);
+      else this.#emit(learner, sync, queued);
+    } else if (peerLast < minLog && this.#options.txnLogSync === true) {
+      const request = this.#nextTxnLogRequest++;
+      learner.phase = 'readingTxnLog';
+      learner.txnLogRequest = { request, upToZxid: minLog };
+      this.#effects.push({ kind: 'readTxnLog', to: learner.sid, request, afterZxid: peerLast, upToZxid: minLog });
     } else {
-      this.#send(learner.sid, { kind: 'snap', zxid: lastProcessed });
-      this.#effects.push({ kind: 'sendSnapshot', to: learner.sid });
-      sentUpTo = lastProcessed;
+      this.#sendSnap(learner);
     }
-    // Proposals made since (committed or not) follow, as in Leader.startForwarding.
+  }
+
+  /** The committed log's first and last zxids; our last commit for both when it is empty (as 3.8). */
+  #committedRange(): { minLog: bigint; maxLog: bigint } {
+    const log = this.#committedLog;
+    if (log.length === 0) return { minLog: this.#lastCommitted, maxLog: this.#lastCommitted };
+    return { minLog: (log[0] as CommittedProposal).zxid, maxLog: (log[log.length - 1] as CommittedProposal).zxid };
+  }
+
+  /**
+   * The shell read the txn log for a learner's sync: `proposals` are the logged txns from the last
+   * one at or before the learner's zxid up to the zxid asked for, or null when the log cannot serve
+   * (it does not reach back, exceeds the size limit, has a gap, or txn-log sync is off). Commits
+   * made while it read are in the committed log, which kept them (see #trimCommittedLog).
+   */
+  txnLogRead(sid: bigint, request: number, proposals: readonly CommittedProposal[] | null): void {
+    if (this.#phase === 'abandoned') return;
+    const learner = this.#learners.get(sid);
+    // A learner that went away, or came back and started another sync, is not this read's.
+    if (learner === undefined || learner.phase !== 'readingTxnLog' || learner.txnLogRequest?.request !== request) return;
+    const upToZxid = learner.txnLogRequest.upToZxid;
+    learner.txnLogRequest = null;
+    this.#completeFromTxnLog(learner, upToZxid, proposals);
+    // The commits this read kept beyond the committed log's size are sent: they may go now.
+    this.#trimCommittedLog();
+  }
+
+  #completeFromTxnLog(learner: Learner, upToZxid: bigint, proposals: readonly CommittedProposal[] | null): void {
+    if (proposals === null || proposals.length === 0) {
+      this.#sendSnap(learner);
+      return;
+    }
+    const peerLast = learner.lastLoggedZxid;
+    const { maxLog } = this.#committedRange();
+    const sync: SyncPackets = { out: [], opSent: false };
+    const fromLog = this.#queueCommitted(sync, proposals, peerLast, upToZxid, maxLog);
+    // The log ended before the committed log starts (or forked from the learner's history across
+    // an epoch): what was put together is dropped for a snapshot, as 3.8 clears its queue.
+    if (fromLog < upToZxid || !sync.opSent) {
+      this.#sendSnap(learner);
+      return;
+    }
+    const queued = this.#queueCommitted(sync, this.#committedLog, fromLog, null, maxLog);
+    this.#emit(learner, sync, queued);
+  }
+
+  #sendSnap(learner: Learner): void {
+    this.#send(learner.sid, { kind: 'snap', zxid: this.#lastCommitted });
+    this.#effects.push({ kind: 'sendSnapshot', to: learner.sid });
+    this.#startForwarding(learner, this.#lastCommitted);
+  }
+
+  #emit(learner: Learner, sync: SyncPackets, queued: bigint): void {
+    for (const message of sync.out) this.#send(learner.sid, message);
+    this.#startForwarding(learner, queued);
+  }
+
+  /** Proposals made since `sentUpTo` (committed or not) follow, then NEWLEADER, as in Leader.startForwarding. */
+  #startForwarding(learner: Learner, sentUpTo: bigint): void {
+    assert(this.#newEpoch !== null, 'syncing happens in a fixed epoch');
     for (const [zxid, proposal] of [...this.#outstanding.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       if (zxid <= sentUpTo) continue;
       if (!learner.observer) this.#send(learner.sid, { kind: 'proposal', zxid, txn: proposal.txn });
@@ -266,40 +356,66 @@ export class LeaderCore {
     return (peerLast & 0xffffffffn) === 0n && epochOf(minLog) === epochOf(peerLast) && (minLog & 0xffffffffn) === 1n;
   }
 
-  /** DIFF (or TRUNC then DIFF) with the committed proposals after the learner's last zxid. */
-  #queueCommitted(learner: Learner, peerLast: bigint, maxLog: bigint): bigint {
+  /**
+   * 3.8's queueCommittedProposals: DIFF (or TRUNC then DIFF) and the committed proposals after
+   * `peerLast`, up to `maxZxid` when given. The op packet is sent once per sync (`sync.opSent`
+   * carries over from the txn-log part to the committed-log part). Returns the last zxid queued;
+   * with no op packet sent the learner needs a snapshot.
+   */
+  #queueCommitted(sync: SyncPackets, proposals: Iterable<CommittedProposal>, peerLast: bigint, maxZxid: bigint | null, lastCommittedZxid: bigint): bigint {
     let previous = -1n;
-    let opSent = false;
     let queued = peerLast;
     const peerAtNewEpoch = (peerLast & 0xffffffffn) === 0n;
-    for (const proposal of this.#committedLog) {
+    for (const proposal of proposals) {
+      if (maxZxid !== null && proposal.zxid > maxZxid) break;
       if (proposal.zxid < peerLast) {
         previous = proposal.zxid;
         continue;
       }
-      if (!opSent) {
-        if (proposal.zxid === peerLast || peerAtNewEpoch) {
-          this.#send(learner.sid, { kind: 'diff', zxid: maxLog });
-          opSent = true;
-          if (proposal.zxid === peerLast) continue;
+      if (!sync.opSent) {
+        if (proposal.zxid === peerLast) {
+          sync.out.push({ kind: 'diff', zxid: lastCommittedZxid });
+          sync.opSent = true;
+          continue;
+        }
+        if (peerAtNewEpoch) {
+          sync.out.push({ kind: 'diff', zxid: lastCommittedZxid });
+          sync.opSent = true;
         } else {
-          // The learner holds a txn we never committed: cut it back to the last one we share.
-          if (epochOf(proposal.zxid) !== epochOf(peerLast)) {
-            this.#send(learner.sid, { kind: 'snap', zxid: this.#lastCommitted });
-            this.#effects.push({ kind: 'sendSnapshot', to: learner.sid });
-            return this.#lastCommitted;
-          }
-          this.#send(learner.sid, { kind: 'trunc', zxid: previous });
-          opSent = true;
+          // The learner holds a txn we never committed: cut it back to the last one we share,
+          // unless that crosses an epoch (a learner asked to do so would fail).
+          if (epochOf(proposal.zxid) !== epochOf(peerLast)) return queued;
+          sync.out.push({ kind: 'trunc', zxid: previous });
+          sync.opSent = true;
         }
       }
       if (proposal.zxid <= queued) continue;
-      this.#send(learner.sid, { kind: 'proposal', zxid: proposal.zxid, txn: proposal.txn });
-      this.#send(learner.sid, { kind: 'commit', zxid: proposal.zxid });
+      sync.out.push({ kind: 'proposal', zxid: proposal.zxid, txn: proposal.txn });
+      sync.out.push({ kind: 'commit', zxid: proposal.zxid });
       queued = proposal.zxid;
     }
-    if (!opSent) this.#send(learner.sid, { kind: 'diff', zxid: maxLog });
+    if (!sync.opSent && peerAtNewEpoch) {
+      sync.out.push({ kind: 'diff', zxid: lastCommittedZxid });
+      sync.opSent = true;
+    }
     return queued;
+  }
+
+  /**
+   * Keeps committedLogSize proposals, but none a pending txn-log read will continue from: a learner
+   * whose read ends at zxid Z needs every commit from Z on, however many came while it read.
+   */
+  #trimCommittedLog(): void {
+    let keepFrom: bigint | null = null;
+    for (const learner of this.#learners.values()) {
+      const request = learner.txnLogRequest;
+      if (request !== null && (keepFrom === null || request.upToZxid < keepFrom)) keepFrom = request.upToZxid;
+    }
+    while (this.#committedLog.length > this.#options.committedLogSize) {
+      const first = this.#committedLog[0] as CommittedProposal;
+      if (keepFrom !== null && first.zxid >= keepFrom) return;
+      this.#committedLog.shift();
+    }
   }
 
   #ackNewLeader(learner: Learner): void {
@@ -370,7 +486,7 @@ export class LeaderCore {
       this.#outstanding.delete(zxid);
       this.#lastCommitted = zxid;
       this.#committedLog.push({ zxid, txn: entry.txn });
-      if (this.#committedLog.length > this.#options.committedLogSize) this.#committedLog.shift();
+      this.#trimCommittedLog();
       for (const learner of this.#learners.values()) {
         if (learner.phase !== 'active' && learner.phase !== 'awaitingUpToDate' && learner.phase !== 'awaitingNewLeaderAck') continue;
         this.#send(learner.sid, learner.observer ? { kind: 'inform', zxid, txn: entry.txn } : { kind: 'commit', zxid });

@@ -1,7 +1,9 @@
 // A member that was away catches up when it comes back: by DIFF when the leader still holds the
-// txns it missed, by SNAP when it missed more than the leader keeps (500), and by TRUNC when it
-// logged a txn that was never committed (a leader that crashed before any follower got its proposal).
-// The three tests share one ensemble and run in order.
+// txns it missed, in memory or (past the 500 it keeps there) in its txn log, by SNAP when the txn
+// log to read would exceed 3.8's size limit (a third of the snapshot), and by TRUNC when it logged
+// a txn that was never committed (a leader that crashed before any follower got its proposal).
+// The tests of the first ensemble share it and run in order; the size limit has an ensemble of
+// its own, whose small snapCount rolls the log.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../support/zk-wait.js';
@@ -26,6 +28,9 @@ afterAll(async () => {
 });
 
 const SNAP_LINE = 'loaded the leader snapshot';
+const SYNCING_LINE = 'syncing a learner';
+const FROM_TXN_LOG_LINE = 'syncing a learner from the txn log and the committed log';
+const NOT_FROM_TXN_LOG_LINE = 'cannot sync a learner from the txn log; sending a snapshot';
 const TRUNC_LINE = 'TRUNC: dropping logged txns the leader never committed';
 const LEFT_ROLE = 'leaving the role; back to leader election';
 
@@ -81,14 +86,14 @@ describe('a restarted member catches up', () => {
     expect(away.logged('serving clients').some((l) => l['role'] === 'following')).toBe(true);
   }, 60_000);
 
-  it('by SNAP after missing more txns than the leader keeps (500)', async () => {
+  it('by DIFF from the txn log after missing more txns than the leader keeps in memory (500)', async () => {
     const { leader, followers } = await ensemble.waitForQuorum();
     const away = followers[0];
     if (away === undefined) throw new Error('no follower');
     await away.stop();
     const others = ensemble.members.filter((m) => m !== away);
     const writesStarted = Date.now();
-    await writeMany(others, '/cu/snap-', 600, 50);
+    await writeMany(others, '/cu/log-', 600, 50);
     const writesMs = Date.now() - writesStarted;
     const mark = leader.logMark();
     const restartedAt = Date.now();
@@ -97,11 +102,15 @@ describe('a restarted member catches up', () => {
     expectLeaderUndisturbed(leader, mark, `member ${String(away.id)} came back`);
     const tree = await expectSameEverywhere('/cu');
     console.info(
-      `[ensemble timing] SNAP: 600 creates (50 in flight) through 2 of 3 members in ${String(writesMs)} ms; member ${String(away.id)} back in sync ${String(Date.now() - restartedAt)} ms after its restart`,
+      `[ensemble timing] DIFF from the txn log: 600 creates (50 in flight) through 2 of 3 members in ${String(writesMs)} ms; member ${String(away.id)} back in sync ${String(Date.now() - restartedAt)} ms after its restart`,
     );
-    expect([...tree.keys()].filter((p) => p.startsWith('/cu/snap-'))).toHaveLength(600);
-    const snaps = away.logged(SNAP_LINE);
-    expect(snaps, away.logTail()).toHaveLength(1);
+    expect([...tree.keys()].filter((p) => p.startsWith('/cu/log-'))).toHaveLength(600);
+    const fromLog = leader.loggedSince(mark, FROM_TXN_LOG_LINE);
+    expect(fromLog, leader.logTail()).toHaveLength(1);
+    expect(fromLog[0]?.['learner']).toBe(String(away.id));
+    const modes = leader.loggedSince(mark, SYNCING_LINE).filter((l) => l['learner'] === String(away.id)).map((l) => l['mode']);
+    expect(modes).toEqual(['DIFF']);
+    expect(away.logged(SNAP_LINE), away.logTail()).toEqual([]);
     expect(away.logged(TRUNC_LINE)).toEqual([]);
   }, 90_000);
 
@@ -167,4 +176,43 @@ describe('a restarted member catches up', () => {
     expect(final.get('/cu/after-trunc')).toBe('ok');
     expect(final.has('/cu/never-committed')).toBe(false);
   }, 90_000);
+});
+
+describe('a member that missed more than the txn log may serve', () => {
+  let small: Ensemble | undefined;
+
+  afterAll(async () => {
+    await small?.destroy();
+  });
+
+  it('catches up by SNAP when the log files to read exceed a third of the snapshot (3.8: snapshotSizeFactor 0.33)', async () => {
+    // snapCount 100: the log rolls every 50 to 100 txns, and every file after the one the read would
+    // start in (64 MiB preallocated) is far above a third of this small tree's snapshot.
+    const started = await Ensemble.start({ size: 3, name: 'zk-catch-up-limit', extraCfg: { snapCount: '100' } });
+    small = started.ensemble;
+    const { leader, followers } = started.quorum;
+    const away = followers[0];
+    if (away === undefined) throw new Error('no follower');
+    const setup = await Client.connect(small.members);
+    await setup.create('/lim');
+    await setup.close();
+    await small.waitForSameZxid();
+    await away.stop();
+    const others = small.members.filter((m) => m !== away);
+    await writeMany(others, '/lim/n-', 600, 50);
+    const mark = leader.logMark();
+    away.start();
+    await small.waitForQuorum({ timeoutMs: 15_000 });
+    expectLeaderUndisturbed(leader, mark, `member ${String(away.id)} came back`);
+    await small.waitForSameZxid(small.members, 15_000);
+    const trees = await Promise.all(small.members.map((m) => dumpTree(m, '/lim')));
+    for (const tree of trees) expect(tree).toEqual(trees[0]);
+    expect([...(trees[0] ?? new Map<string, string>()).keys()].filter((p) => p.startsWith('/lim/n-'))).toHaveLength(600);
+    const refused = leader.loggedSince(mark, NOT_FROM_TXN_LOG_LINE);
+    expect(refused, leader.logTail()).toHaveLength(1);
+    expect(String(refused[0]?.['reason'])).toMatch(/^txn log size \d+ exceeds sizeLimit \d+$/u);
+    const modes = leader.loggedSince(mark, SYNCING_LINE).filter((l) => l['learner'] === String(away.id)).map((l) => l['mode']);
+    expect(modes).toEqual(['SNAP']);
+    expect(away.logged(SNAP_LINE), away.logTail()).toHaveLength(1);
+  }, 120_000);
 });

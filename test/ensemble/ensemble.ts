@@ -14,7 +14,7 @@ import { spawnManaged, type ExitInfo, type ManagedProcess } from '../support/pro
 import { makeTempDir, removeTempDir } from '../support/temp-dir.js';
 import { sleep } from '../support/zk-wait.js';
 
-export type Mode = 'leader' | 'follower' | 'observer' | 'standalone' | 'notServing' | 'down';
+export type Mode = 'leader' | 'follower' | 'observer' | 'standalone' | 'read-only' | 'notServing' | 'down';
 
 export interface SrvrInfo {
   readonly mode: Mode;
@@ -42,6 +42,8 @@ export interface EnsembleOptions {
   readonly observers?: number;
   /** Start each member's AdminServer on a port of its own (Member.adminPort). */
   readonly adminServer?: boolean;
+  /** SERVER_JVMFLAGS of every member (-D system properties such as -Dreadonlymode.enabled=true). */
+  readonly jvmFlags?: string;
 }
 
 export interface QuorumView {
@@ -70,6 +72,8 @@ export class Member {
   #logStart = 0;
   /** Number of times the member was started. */
   incarnations = 0;
+  /** SERVER_JVMFLAGS for the next start. */
+  jvmFlags = '';
 
   constructor(id: number, ports: { client: number; quorum: number; election: number; admin: number }, dir: string, observer = false) {
     this.id = id;
@@ -110,7 +114,7 @@ export class Member {
     this.#proc = spawnManaged(zkServerScript(), ['start-foreground', this.cfgPath], {
       cwd: this.dir,
       logPath: this.logPath,
-      env: { ...process.env, SERVER_JVMFLAGS: '', JVMFLAGS: '' },
+      env: { ...process.env, SERVER_JVMFLAGS: this.jvmFlags, JVMFLAGS: '' },
     });
   }
 
@@ -195,11 +199,11 @@ export class Member {
 }
 
 export function parseSrvr(text: string): SrvrInfo {
-  const mode = /^Mode: (\w+)/m.exec(text)?.[1];
+  const mode = /^Mode: ([\w-]+)/m.exec(text)?.[1];
   if (mode === undefined) return { mode: 'notServing', zxid: null, nodeCount: null };
   const zxidText = /^Zxid: (0x[0-9a-fA-F]+)/m.exec(text)?.[1];
   const nodes = /^Node count: (\d+)/m.exec(text)?.[1];
-  const known: readonly Mode[] = ['leader', 'follower', 'observer', 'standalone'];
+  const known: readonly Mode[] = ['leader', 'follower', 'observer', 'standalone', 'read-only'];
   const parsed = known.find((m) => m === mode);
   if (parsed === undefined) throw new Error(`unexpected srvr mode ${mode}:\n${text}`);
   return { mode: parsed, zxid: zxidText === undefined ? null : BigInt(zxidText), nodeCount: nodes === undefined ? null : Number(nodes) };
@@ -242,7 +246,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 export class Ensemble {
   readonly root: string;
   readonly members: readonly Member[];
-  readonly options: Required<Omit<EnsembleOptions, 'extraCfg' | 'name' | 'observers' | 'adminServer'>> & { extraCfg: Readonly<Record<string, string>> };
+  readonly options: Required<Omit<EnsembleOptions, 'extraCfg' | 'name' | 'observers' | 'adminServer' | 'jvmFlags'>> & { extraCfg: Readonly<Record<string, string>> };
 
   private constructor(root: string, members: Member[], options: Ensemble['options']) {
     this.root = root;
@@ -277,7 +281,9 @@ export class Ensemble {
           return port;
         };
         const admin = options.adminServer === true ? at(3) : 0;
-        members.push(new Member(id, { client: at(0), quorum: at(1), election: at(2), admin }, join(root, `member-${String(id)}`), i >= firstObserver));
+        const member = new Member(id, { client: at(0), quorum: at(1), election: at(2), admin }, join(root, `member-${String(id)}`), i >= firstObserver);
+        member.jvmFlags = options.jvmFlags ?? '';
+        members.push(member);
       }
       const serverLines = members.map(
         (m) => `server.${String(m.id)}=127.0.0.1:${String(m.quorumPort)}:${String(m.electionPort)}${m.observer ? ':observer' : ''}`,

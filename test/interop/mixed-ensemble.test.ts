@@ -131,7 +131,7 @@ describe.skipIf(!INTEROP.ok)('mixed ensembles with Apache ZooKeeper 3.8', { retr
   );
 
   it(
-    '1 Java + 2 ours, ours leads: forms, serves, keeps and moves sessions; the Java follower catches up by DIFF and by SNAP after 600 writes; survives a leader SIGKILL',
+    '1 Java + 2 ours, ours leads: forms, serves, keeps and moves sessions; the Java follower catches up by DIFF, also after 600 writes (from our txn log); survives a leader SIGKILL',
     () =>
       withEnsemble('o1,o2,j3', async (ensemble) => {
         await startAndWait(ensemble, [1, 2], 2);
@@ -150,9 +150,10 @@ describe.skipIf(!INTEROP.ok)('mixed ensembles with Apache ZooKeeper 3.8', { retr
         await ensemble.kill(3);
         await bulkWrite(ensemble, 2, 'bulk', 600);
         await startAndWait(ensemble, [3], 2);
-        expect(await syncModeOf(ensemble, 3)).toEqual(['SNAP']);
+        // More than the 500 committed txns kept in memory: DIFF from the txn log, as 3.8 does.
+        expect(await syncModeOf(ensemble, 3)).toEqual(['DIFF']);
         await expectBulk(ensemble, 3, 'bulk', 600);
-        await writesAgree(ensemble, 'after-snap');
+        await writesAgree(ensemble, 'after-bulk');
 
         // Our leader dies: ours (1) and Java (3) elect one of them (usually 3: same zxid, larger id).
         await ensemble.kill(2);

@@ -7,6 +7,7 @@
 // it; once src/ is fixed, the fix is mirrored here unconditionally and the flag goes.
 
 import { OpCode } from '../../src/protocol/op-code.js';
+import { txnLogSyncRange } from '../../src/quorum/txn-log-sync.js';
 import { FastLeaderElection, type Decision, type ElectionOutput } from '../../src/zab/election/fast-leader-election.js';
 import { decodeNotification, encodeNotification } from '../../src/zab/election/notification.js';
 import { counterOf, epochOf, hex, type ZabEffect } from '../../src/zab/effects.js';
@@ -102,6 +103,8 @@ function describeEffect(effect: ZabEffect): string {
       return `${effect.kind} ${hex(effect.zxid)} ${effect.txn.toString()}`;
     case 'truncate':
       return `truncate ${hex(effect.zxid)}`;
+    case 'readTxnLog':
+      return `readTxnLog for ${effect.to} after ${hex(effect.afterZxid)} up to ${hex(effect.upToZxid)} (#${effect.request})`;
     case 'persistAcceptedEpoch':
     case 'persistCurrentEpoch':
     case 'serving':
@@ -228,6 +231,8 @@ export class SimPeer {
     this.#mode = 'notServing';
     this.#chain = [];
     this.#chainBusy = false;
+    // An abandon during the last incarnation's asynchronous effect must not end a role of this one.
+    this.#lookWhenIdle = false;
     this.#draining = false;
     this.#txnsSinceSnapshot = 0;
     this.#snapshotRoll = this.#drawRoll();
@@ -256,13 +261,14 @@ export class SimPeer {
     this.#up = false;
     this.#incarnation++;
     this.#env.network.crash(this.id);
-    // Appended but never written: gone. Written but not fsynced: a prefix may have reached the disk
-    // (a torn entry ends the log for recovery, so nothing after the first lost entry counts).
+    // Not fsynced, whether a flush was asked for it or not (FileTxnLog's writer writes appends as its
+    // next batch on its own): a prefix may have reached the disk (a torn entry ends the log for
+    // recovery, so nothing after the first lost entry counts).
     const kept: typeof this.disk.log = [];
     let lost = false;
     for (const entry of this.disk.log) {
       if (entry.state === 'durable') kept.push(entry);
-      else if (!lost && entry.state === 'written' && this.#env.prng.chance(0.5)) {
+      else if (!lost && this.#env.prng.chance(0.5)) {
         entry.state = 'durable';
         kept.push(entry);
       } else lost = true;
@@ -424,6 +430,7 @@ export class SimPeer {
         syncLimitTicks: config.syncLimitTicks,
         committedLogSize: COMMITTED_LOG_SIZE,
         config: Buffer.alloc(0),
+        txnLogSync: true,
       },
       {
         nowMs: this.#env.scheduler.now,
@@ -440,6 +447,43 @@ export class SimPeer {
     this.stats.leading++;
     this.#log(`LEADING (acceptedEpoch ${this.#acceptedEpoch}, currentEpoch ${this.#currentEpoch}, lastZxid ${hex(this.#lastLoggedZxid)}, tree ${this.#tree.txns.length}@${hex(this.#tree.lastZxid)})`);
     this.#run(core.takeEffects());
+  }
+
+  /**
+   * quorum-peer #readTxnLogFor: outside the effect chain, wait until the log is durable up to the
+   * zxid asked for, read it (readTxnsForSync's rules on the disk model; log file sizes are not
+   * modelled, so the size limit never refuses), and step the answer in after a read's latency,
+   * during which commits, disconnects and the role's end go on.
+   */
+  #readTxnLogFor(core: LeaderCore, generation: number, effect: Extract<ZabEffect, { kind: 'readTxnLog' }>): void {
+    const incarnation = this.#incarnation;
+    this.#flushedUpTo(effect.upToZxid, () => {
+      if (!this.#alive(incarnation)) return;
+      const entries = this.disk.readable();
+      const range = txnLogSyncRange(entries, this.disk.snapshots.map((s) => s.zxid), effect.afterZxid, effect.upToZxid);
+      const proposals = range.kind === 'range' ? entries.slice(range.from, range.to).map((e) => ({ zxid: e.zxid, txn: Buffer.from(e.txn) })) : null;
+      this.#env.scheduler.after(this.#env.config.truncateMs(), () => {
+        const role = this.#role;
+        if (!this.#alive(incarnation) || generation !== this.#roleGeneration || role.kind !== 'leading' || role.core !== core) return;
+        this.#log(`txn log read for ${effect.to} (#${effect.request}): ${range.kind === 'range' ? `${range.to - range.from} txns` : range.reason}`);
+        core.txnLogRead(effect.to, effect.request, proposals);
+        this.#run(core.takeEffects());
+      });
+    });
+  }
+
+  /** quorum-peer #flushedUpTo: `then` runs once the log is durable up to `zxid` (or nothing more is to be flushed). */
+  #flushedUpTo(zxid: bigint, then: () => void): void {
+    if (this.#lastLoggedZxid >= zxid) {
+      then();
+      return;
+    }
+    if (this.#flushInFlight === null) this.#scheduleFlush();
+    if (this.#flushInFlight === null) {
+      then();
+      return;
+    }
+    this.#afterFlush.push(() => this.#flushedUpTo(zxid, then));
   }
 
   #acceptLearner(core: LeaderCore, links: Map<bigint, SimSocket>, socket: SimSocket): void {
@@ -729,6 +773,9 @@ export class SimPeer {
       case 'commit':
         this.#commit(role, effect.zxid, effect.txn.toString());
         return;
+      case 'readTxnLog':
+        if (role.kind === 'leading') this.#readTxnLogFor(role.core, this.#roleGeneration, effect);
+        return;
       case 'disconnect':
         if (role.kind === 'leading') role.links.get(effect.to)?.destroy();
         return;
@@ -899,7 +946,11 @@ export class SimPeer {
       }
       this.#reloaded(recovered);
       this.#log(`TRUNC done; ${this.disk.describeLog()}`);
-      if (recovered.lastZxid !== zxid) throw new EffectFailure(`TRUNC to ${hex(zxid)} reloaded the tree at ${hex(recovered.lastZxid)}`);
+      if (recovered.lastZxid !== zxid) {
+        // quorum-peer: the log restarts after where the disk now ends.
+        this.#logLastAppended = recovered.lastZxid;
+        throw new EffectFailure(`TRUNC to ${hex(zxid)} reloaded the tree at ${hex(recovered.lastZxid)}`);
+      }
     });
   }
 }

@@ -12,7 +12,7 @@ import { Replica, type Authentication } from './replica/replica.js';
 import { openDataDirectories } from './storage/data-directory.js';
 import { DurableStorage } from './storage/durable-storage.js';
 import { recover } from './storage/recovery.js';
-import { writeSnapshot } from './storage/snapshotter.js';
+import { snapshotsNotYetDurable, writeSnapshot } from './storage/snapshotter.js';
 import { FileTxnLog } from './storage/txn-log.js';
 import { QuorumPeer } from './quorum/quorum-peer.js';
 import { snapshotSizeFactorOf } from './quorum/txn-log-sync.js';
@@ -22,6 +22,8 @@ import { createAdminHttpView, createAdminState, createFourLetterWords, type Mode
 import { Registry } from 'prom-client';
 import { bindGauges, createMetrics, startMetricsServer, type RunningMetricsServer } from './metrics/index.js';
 import { startAdminServer, type RunningAdminServer } from './admin-http/index.js';
+import { AdjustableClock } from './testing/adjustable-clock.js';
+import { startTestHooks, type RunningTestHooks } from './testing/test-hooks.js';
 
 export interface RunningServer {
   readonly host: string;
@@ -95,11 +97,31 @@ export interface StartOptions {
   readonly authentication?: Authentication;
   /** Overrides the configured client port (tests pass 0 for a free one). */
   readonly clientPortOverride?: number;
+  /**
+   * TEST ONLY: a unix socket path on which to serve the Jepsen-style harness's test hooks (clock
+   * shifts, simulated power loss). Absent in production: then no socket exists.
+   */
+  readonly testHooksSocket?: string;
 }
 
 export async function startServer(config: ServerConfig, options: StartOptions): Promise<RunningServer> {
   const logger = options.logger;
-  const clock = options.clock ?? systemClock;
+  // With test hooks, every consumer gets the adjustable clock, so a shift reaches all of them.
+  const adjustableClock = options.testHooksSocket === undefined ? null : new AdjustableClock(options.clock ?? systemClock);
+  const clock = adjustableClock ?? options.clock ?? systemClock;
+  // Assigned once the txn log exists; a power loss before that leaves only snapshots to cut.
+  let txnLogForHooks: FileTxnLog | null = null;
+  const testHooks: RunningTestHooks | null =
+    options.testHooksSocket === undefined || adjustableClock === null
+      ? null
+      : await startTestHooks(options.testHooksSocket, {
+          clock: adjustableClock,
+          logger: logger.child({ component: 'test-hooks' }),
+          unsyncedFiles: () => {
+            const log = txnLogForHooks?.durableEnd ?? null;
+            return { truncate: log === null ? [] : [log], remove: snapshotsNotYetDurable() };
+          },
+        });
   const authentication = options.authentication ?? createAuthentication(config, logger.child({ component: 'auth' }));
   const startedAtMs = clock.monotonicMs();
   const address = config.clientAddress;
@@ -153,6 +175,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     { directory: directories.logDirectory, preAllocBytes: config.preAllocSizeBytes, forceSync: config.forceSync },
     storageLogger,
   );
+  txnLogForHooks = txnLog;
   const storage =
     options.storage ??
     new DurableStorage(
@@ -282,6 +305,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
       await clientServer.close();
       await snapshotInProgress;
       await txnLog.close();
+      await testHooks?.close();
     },
   };
 }

@@ -51,8 +51,11 @@ async function main(): Promise<void> {
   const logger = createRootLogger(config.logging.level, { name: 'zk-ts' });
   for (const warning of config.warnings) logger.warn({ config: config.zooCfgPath }, warning);
   if (config.unknownKeys.length > 0) logger.info({ keys: config.unknownKeys }, 'zoo.cfg keys kept as zookeeper.* system properties');
+  // TEST ONLY: the Jepsen-style harness sets it; see src/testing/test-hooks.ts.
+  const testHooksSocket = process.env['ZK_TEST_HOOKS_SOCKET'];
   const server = await startServer(config, {
     logger,
+    ...(testHooksSocket === undefined || testHooksSocket === '' ? {} : { testHooksSocket }),
     onFatal: (reason) => {
       logger.fatal({ reason }, 'stopping: the server cannot go on safely');
       process.exit(1);

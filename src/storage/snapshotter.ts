@@ -23,6 +23,17 @@ export interface SnapshotOptions {
   readonly nodesPerSlice: number;
 }
 
+/**
+ * Snapshot files opened and not yet durable (contents and directory entry fsynced), for the test
+ * hook that simulates a power loss: it removes them. Process-wide because snapshots are written
+ * from both the composition root and the quorum peer, and a process runs one server.
+ */
+const notYetDurable = new Set<string>();
+
+export function snapshotsNotYetDurable(): readonly string[] {
+  return [...notYetDurable];
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface SnapshotResult {
@@ -47,6 +58,7 @@ export async function writeSnapshot(
   let handle;
   try {
     handle = await open(path, 'wx');
+    notYetDurable.add(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     logger.warn({ file: path }, 'a snapshot of this zxid exists already; keeping it and skipping this one');
@@ -107,6 +119,8 @@ export async function writeSnapshot(
   }
   await handle.close();
   if (options.fsync) await fsyncDirectory(options.directory);
+  // Without fsync nothing is ever known durable; it counts as such once written, as the txn log does.
+  notYetDurable.delete(path);
   const result = { path, zxid, nodes: nodeCount, bytes: position, durationMs: performance.now() - started };
   logger.info({ file: path, nodes: nodeCount, bytes: position, durationMs: Math.round(result.durationMs) }, 'snapshot written');
   return result;

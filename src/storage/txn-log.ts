@@ -445,6 +445,16 @@ export class FileTxnLog implements TxnStorage {
   get failure(): Error | null {
     return this.#failed;
   }
+
+  /**
+   * The file being written and the length it had at its last successful sync (for the test hook
+   * that simulates a power loss). Earlier files were durable in full before the roll away from
+   * them; a file still being created is not current yet, and recovery overwrites such a file.
+   */
+  get durableEnd(): { readonly path: string; readonly durableBytes: number } | null {
+    const log = this.#current;
+    return log === null ? null : { path: log.path, durableBytes: log.durablePosition };
+  }
 }
 
 /**

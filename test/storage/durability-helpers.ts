@@ -78,6 +78,8 @@ export interface ServerSpec {
   /** Run the server as this uid/gid (we are root; 65534 is nobody). */
   readonly runAsUid?: number;
   readonly startTimeoutMs?: number;
+  /** Extra environment variables for the server process (e.g. ZK_TEST_HOOKS_SOCKET). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ServerProcess {
@@ -104,7 +106,7 @@ function renderCfg(entries: Record<string, string>): string {
 function commandFor(spec: ServerSpec, cfgPath: string): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   let command: string;
   let args: string[];
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env };
   if (spec.kind === 'ours') {
     command = zkServerScript();
     args = ['start-foreground', cfgPath];

@@ -8,7 +8,8 @@
 // new log at start, so a data dir is never reused) and times, from spawn: `ruok` answering imok,
 // `srvr` reporting a serving server, and the first successful getData of the znode written last
 // (which proves the whole log was replayed). Peak RSS is VmHWM of the process holding the listening
-// socket, read at that moment and again a few seconds later.
+// socket, read at that moment and again a few seconds later; CPU is the user + system seconds that
+// process (all its threads) had used at that moment, which a busy machine stretches less than time.
 //
 // Variants:
 //   snapshot  snapCount=100000 (3.8's default): most of the tree is in the newest snapshot, the
@@ -18,11 +19,16 @@
 //   empty     an empty data dir, as a baseline of process start-up
 //
 //   npm run build && node dist/bench/recovery.js [--znodes 1000000] [--repeats 3] [--variants snapshot,log,empty]
-//        [--java-heap 2g] [--sessions 8] [--outstanding 64] [--keep] [--out file]
+//        [--java-heap 2g] [--sessions 8] [--outstanding 64] [--keep] [--data-sets results.json] [--out file]
+//
+// --data-sets reuses the data sets of an earlier run made with --keep instead of building new ones:
+// two builds of our server (or a change and its baseline) then start on exactly the same files. A
+// new build leaves a different number of txns after the newest snapshot (snapCount is randomised,
+// as in 3.8), which moves the start time by a second or more.
 //
 // See docs/benchmarks.md ("Storage").
 
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -44,7 +50,7 @@ import { zkServerScript } from '../test/support/our-server.js';
 import { runToCompletion, spawnManaged, stopAll, type ManagedProcess } from '../test/support/processes.js';
 import { sleep } from '../test/support/zk-wait.js';
 import { payload } from './load-generator.js';
-import { commandLine, pidListeningOn, readMemory } from './proc-stats.js';
+import { commandLine, pidListeningOn, readCpuSeconds, readMemory } from './proc-stats.js';
 import {
   SERVER_NAMES,
   environment,
@@ -87,6 +93,7 @@ interface Settings {
   startTimeoutSeconds: number;
   purge: boolean;
   keep: boolean;
+  dataSets: string | undefined;
   workDir: string | undefined;
   out: string | undefined;
 }
@@ -106,6 +113,7 @@ const USAGE = [
   '  --start-timeout s     give up on a start after this long (600)',
   '  --no-purge            keep every file the build left (default: PurgeTxnLog -n 3 after the build)',
   '  --keep                keep the work directory (data sets and server logs)',
+  '  --data-sets file      reuse the data sets of an earlier --keep run (its results JSON) instead of building',
   '  --work-dir dir        where the data sets go (a new directory under the OS temp dir)',
   '  --out file            results JSON (bench/results/<date>-recovery.json)',
   '',
@@ -126,6 +134,7 @@ function parseSettings(): Settings {
       'start-timeout': { type: 'string', default: '600' },
       'no-purge': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'data-sets': { type: 'string' },
       'work-dir': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -151,6 +160,7 @@ function parseSettings(): Settings {
     startTimeoutSeconds: parseNumber('start-timeout', values['start-timeout'], 1, 3600),
     purge: !values['no-purge'],
     keep: values.keep,
+    dataSets: values['data-sets'],
     workDir: values['work-dir'],
     out: values.out,
   };
@@ -437,6 +447,23 @@ async function buildDataSet(server: ServerName, variant: Variant, settings: Sett
   };
 }
 
+function reusedDataSets(resultsFile: string, settings: Settings): DataSetInfo[] {
+  const parsed = JSON.parse(readFileSync(resultsFile, 'utf8')) as { mode?: string; settings?: Partial<Settings>; dataSets?: DataSetInfo[] };
+  if (parsed.mode !== 'recovery' || parsed.dataSets === undefined) fail(`${resultsFile} is not the results file of a recovery benchmark`);
+  if (parsed.settings?.znodes !== settings.znodes || parsed.settings.dataSize !== settings.dataSize) {
+    fail(`${resultsFile} was run with --znodes ${String(parsed.settings?.znodes)} --data-size ${String(parsed.settings?.dataSize)}: give the same`);
+  }
+  return parsed.dataSets;
+}
+
+function reusedDataSet(dataSets: readonly DataSetInfo[], resultsFile: string, server: ServerName, variant: Variant): DataSetInfo {
+  const info = dataSets.find((d) => d.server === server && d.variant === variant);
+  const pristine = info === undefined ? '' : join(info.dir, 'pristine');
+  if (info === undefined || !existsSync(pristine)) fail(`${resultsFile} has no kept data set for ${server}/${variant} (was it run with --keep?)`);
+  log(`reusing ${server}/${variant} from ${pristine}`);
+  return info;
+}
+
 /** Runs `count` calls with at most `window` in flight. */
 async function runWindowed(count: number, window: number, call: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -458,6 +485,7 @@ interface StartRun {
   srvrSeconds: number;
   getDataSeconds: number;
   hwmAtServingBytes: number;
+  cpuAtServingSeconds: number;
   hwmSettledBytes: number;
   rssSettledBytes: number;
   nodeCount: number;
@@ -492,6 +520,7 @@ async function measureStart(server: ServerName, variant: Variant, settings: Sett
     const gotAt = await get;
     const pid = pidListeningOn(proc.pid, port);
     const hwmAtServing = readMemory(pid).hwmBytes;
+    const cpuAtServing = readCpuSeconds(pid);
     const [ruokAt, srvrAt] = await Promise.all([ruok, srvr]);
     await sleep(settings.settleSeconds * 1000);
     const settled = readMemory(pid);
@@ -506,6 +535,7 @@ async function measureStart(server: ServerName, variant: Variant, settings: Sett
       srvrSeconds: Math.round(srvrAt - t0) / 1000,
       getDataSeconds: Math.round(gotAt - t0) / 1000,
       hwmAtServingBytes: hwmAtServing,
+      cpuAtServingSeconds: Math.round(cpuAtServing * 100) / 100,
       hwmSettledBytes: settled.hwmBytes,
       rssSettledBytes: settled.rssBytes,
       nodeCount,
@@ -529,6 +559,7 @@ interface Summary {
   getDataSeconds: number;
   getDataMin: number;
   getDataMax: number;
+  cpuAtServingSeconds: number;
   hwmAtServingMB: number;
   hwmSettledMB: number;
   hwmSettledMinMB: number;
@@ -553,6 +584,7 @@ function summarize(runs: readonly StartRun[], settings: Settings): Summary[] {
         getDataSeconds: median(get),
         getDataMin: spread(get).min,
         getDataMax: spread(get).max,
+        cpuAtServingSeconds: median(mine.map((r) => r.cpuAtServingSeconds)),
         hwmAtServingMB: mb(median(mine.map((r) => r.hwmAtServingBytes))),
         hwmSettledMB: mb(median(hwm)),
         hwmSettledMinMB: mb(spread(hwm).min),
@@ -583,9 +615,10 @@ async function main(): Promise<void> {
   const dataSets: DataSetInfo[] = [];
   const runs: StartRun[] = [];
   try {
+    const reused = settings.dataSets === undefined ? null : reusedDataSets(settings.dataSets, settings);
     for (const variant of built) {
       for (const server of settings.servers) {
-        const info = await buildDataSet(server, variant, settings, root);
+        const info = reused === null ? await buildDataSet(server, variant, settings, root) : reusedDataSet(reused, settings.dataSets ?? '', server, variant);
         dataSets.push(info);
         log(
           `  ${server}/${variant}: built in ${fmt(info.buildSeconds, 1)} s (${fmt(info.createsPerSecond)} creates/s), last zxid ${info.lastZxid}, ` +
@@ -603,7 +636,7 @@ async function main(): Promise<void> {
           runs.push(run);
           log(
             `repeat ${String(repeat + 1)}/${String(settings.repeats)} ${variant.padEnd(8)} ${server.padEnd(4)} ruok ${fmt(run.ruokSeconds, 2)} s  srvr ${fmt(run.srvrSeconds, 2)} s  ` +
-              `getData ${fmt(run.getDataSeconds, 2)} s  peak RSS ${fmt(mb(run.hwmAtServingBytes), 1)} MB at serving, ${fmt(mb(run.hwmSettledBytes), 1)} MB after ${String(settings.settleSeconds)} s  ` +
+              `getData ${fmt(run.getDataSeconds, 2)} s  CPU ${fmt(run.cpuAtServingSeconds, 2)} s  peak RSS ${fmt(mb(run.hwmAtServingBytes), 1)} MB at serving, ${fmt(mb(run.hwmSettledBytes), 1)} MB after ${String(settings.settleSeconds)} s  ` +
               `nodes ${fmt(run.nodeCount)}  load ${fmt(run.loadAverage1m, 1)}`,
           );
         }
@@ -628,6 +661,7 @@ async function main(): Promise<void> {
         fmt(s.srvrSeconds, 2),
         fmt(s.getDataSeconds, 2),
         `${fmt(s.getDataMin, 2)}-${fmt(s.getDataMax, 2)}`,
+        fmt(s.cpuAtServingSeconds, 2),
         fmt(s.hwmAtServingMB, 1),
         fmt(s.hwmSettledMB, 1),
         `${fmt(s.hwmSettledMinMB, 1)}-${fmt(s.hwmSettledMaxMB, 1)}`,
@@ -646,6 +680,7 @@ async function main(): Promise<void> {
         `${fmt(ratio(o.srvrSeconds, j.srvrSeconds), 2)}x`,
         `${fmt(ratio(o.getDataSeconds, j.getDataSeconds), 2)}x`,
         '',
+        `${fmt(ratio(o.cpuAtServingSeconds, j.cpuAtServingSeconds), 2)}x`,
         `${fmt(ratio(o.hwmAtServingMB, j.hwmAtServingMB), 2)}x`,
         `${fmt(ratio(o.hwmSettledMB, j.hwmSettledMB), 2)}x`,
         '',
@@ -673,17 +708,18 @@ async function main(): Promise<void> {
     `node ${env.node}; ${env.java}; our tree: ${env.git}`,
     `data set: ${fmt(settings.znodes)} znodes of ${String(settings.dataSize)} bytes (${String(CHILDREN_PER_PARENT)} per parent) + ${DONE}, written through each server ` +
       `(${String(settings.sessions)} sessions x ${String(settings.outstanding)} creates in flight, forceSync=yes), stopped with SIGTERM` +
-      (settings.purge ? ', then PurgeTxnLog -n 3' : ''),
+      (settings.purge ? ', then PurgeTxnLog -n 3' : '') +
+      (settings.dataSets === undefined ? '' : `; reused from the run of ${settings.dataSets} (build columns are that run's)`),
     `Java: java -Xmx${settings.javaHeap} (G1) ... QuorumPeerMain zoo.cfg; ours: bin/zkServer.sh start-foreground zoo.cfg (node, default V8 heap limit)`,
     `each start on a fresh copy of the data set (page cache warm from the copy), under ${root} (${env.tmpFilesystem}); ${String(settings.repeats)} repeats, servers alternating first`,
-    `times from spawn, in s: ruok = imok; srvr = "serving"; getData = first getData of ${DONE} (the last txn) answered (of / for empty); peak RSS = VmHWM at that moment and ${String(settings.settleSeconds)} s later`,
+    `times from spawn, in s: ruok = imok; srvr = "serving"; getData = first getData of ${DONE} (the last txn) answered (of / for empty); CPU = the server's user + system s at that moment; peak RSS = VmHWM then and ${String(settings.settleSeconds)} s later`,
     `load average (1 min): ${fmt(env.loadAverage1mAtStart, 1)} at start, ${fmt(Math.min(...loads), 1)}-${fmt(Math.max(...loads), 1)} during the starts; total ${fmt((performance.now() - started) / 1000)} s`,
     '',
     'Data sets:',
     table(['variant', 'server', 'build s', 'creates/s', 'peak RSS MB', 'last zxid', 'newest snapshot', 'txns after it', 'logs MB', 'files'], buildRows),
     '',
     'Starts (medians):',
-    table(['variant', 'server', 'ruok s', 'srvr s', 'getData s', 'getData min-max', 'peak MB at serving', 'peak MB settled', 'peak min-max', 'RSS MB settled', 'nodes'], rows),
+    table(['variant', 'server', 'ruok s', 'srvr s', 'getData s', 'getData min-max', 'CPU s at getData', 'peak MB at serving', 'peak MB settled', 'peak min-max', 'RSS MB settled', 'nodes'], rows),
     '',
   ];
   const path = resultsPath(settings.out, 'recovery');

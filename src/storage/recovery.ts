@@ -6,13 +6,13 @@
 // - a corrupt or incomplete snapshot is skipped in favour of an older one when the logs cover it;
 // - no file is ever modified or deleted here.
 
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ACL } from '../jute/index.js';
 import type { Logger } from '../logging/logger.js';
 import { DataTree, DIGEST_VERSION } from '../tree/data-tree.js';
 import { decodeTxn, type Txn } from '../txn/txn.js';
-import { looksComplete, parseSnapshot } from './snapshot-format.js';
+import { endsLikeSnapshot, looksComplete, parseSnapshot, readSnapshotStream, type SnapshotDigest, type SnapshotSink } from './snapshot-format.js';
 import { scanLog, zxidOfFileName } from './txn-log-format.js';
 
 export interface RecoveryOptions {
@@ -36,6 +36,11 @@ export interface RecoveredState {
 }
 
 const RECENT_TXNS_KEPT = 500;
+/** A log entry's checksum (8) and length (4) before its txn. */
+const ENTRY_HEADER_BYTES = 12;
+/** In a TxnHeader: clientId (8) and cxid (4), then the zxid (8). */
+const TXN_HEADER_ZXID_AT = 12;
+const TXN_HEADER_ZXID_END = TXN_HEADER_ZXID_AT + 8;
 
 export class RecoveryError extends Error {
   readonly code = 'ZKS_RECOVERY';
@@ -80,8 +85,62 @@ interface LoadedSnapshot {
   readonly digest: { zxid: bigint; digest: bigint } | null;
 }
 
+function checkedDigest(digest: SnapshotDigest | null): { zxid: bigint; digest: bigint } | null {
+  return digest !== null && digest.digestVersion === DIGEST_VERSION ? { zxid: digest.zxid, digest: digest.digest } : null;
+}
+
+/**
+ * Streams the snapshot into a new tree. Any problem (an incomplete or corrupt file, a malformed
+ * tree) is left to loadSnapshotWhole, which reads the file again and reports it as before.
+ */
 async function loadSnapshot(directory: string, file: NamedFile, options: RecoveryOptions, logger: Logger): Promise<LoadedSnapshot | null> {
   const path = join(directory, file.name);
+  const tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
+  let sessions: [bigint, number][] = [];
+  let problem: string | null = null;
+  const sink: SnapshotSink = {
+    begin(sessionList, acls) {
+      sessions = sessionList;
+      tree.beginSnapshotLoad(acls.map(([index, acl]) => [Number(index), acl] as const));
+    },
+    node(nodePath, source, dataStart, dataEnd, aclIndex, stat) {
+      // After a problem the rest is still read, so that a checksum error is found and reported first.
+      if (problem === null) problem = tree.loadSnapshotNode(nodePath, source, dataStart, dataEnd, aclIndex, stat);
+    },
+  };
+  let failure: unknown = null;
+  let digest: SnapshotDigest | null = null;
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const lastFive = Buffer.alloc(5);
+    const tailBytes = size >= 5 ? (await handle.read(lastFive, 0, 5, size - 5)).bytesRead : 0;
+    if (tailBytes !== 5 || !endsLikeSnapshot(size, lastFive)) {
+      failure = 'incomplete';
+    } else {
+      const streamed = await readSnapshotStream(async (buffer, offset, length, position) => (await handle.read(buffer, offset, length, position)).bytesRead, size, sink);
+      digest = streamed.digest;
+      problem ??= tree.finishSnapshotLoad();
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    await handle.close();
+  }
+  if (failure !== null || problem !== null) {
+    const whole = await loadSnapshotWhole(path, file, options, logger);
+    if (whole !== null) {
+      // Both readers accept the same files: this would be a bug in the streaming one, not in the file.
+      logger.warn({ file: path, reason: failure instanceof Error ? failure.message : String(failure ?? problem) }, 'snapshot streaming failed where the full read succeeded; used the full read');
+    }
+    return whole;
+  }
+  tree.lastProcessedZxid = file.zxid;
+  return { file, tree, sessions: new Map(sessions), digest: checkedDigest(digest) };
+}
+
+/** Reads and parses the whole file, then builds the tree: slower, and the reference for what is reported. */
+async function loadSnapshotWhole(path: string, file: NamedFile, options: RecoveryOptions, logger: Logger): Promise<LoadedSnapshot | null> {
   const bytes = await readFile(path);
   if (!looksComplete(bytes)) {
     logger.warn({ file: path, bytes: bytes.length }, 'snapshot is incomplete (interrupted while being written); trying an older one');
@@ -105,8 +164,7 @@ async function loadSnapshot(directory: string, file: NamedFile, options: Recover
     return null;
   }
   tree.lastProcessedZxid = file.zxid;
-  const digest = parsed.digest !== null && parsed.digest.digestVersion === DIGEST_VERSION ? { zxid: parsed.digest.zxid, digest: parsed.digest.digest } : null;
-  return { file, tree, sessions: new Map(parsed.sessions), digest };
+  return { file, tree, sessions: new Map(parsed.sessions), digest: checkedDigest(parsed.digest) };
 }
 
 /** The log files that can hold txns after `zxid`: the last one starting at or before it, and all later ones. */
@@ -131,6 +189,7 @@ async function replayLogs(
   recent: { zxid: bigint; txn: Buffer }[] = [],
 ): Promise<number> {
   let replayed = 0;
+  const latest = new LatestTxns(RECENT_TXNS_KEPT);
   let pendingDigest = expectedDigest;
   const checkDigest = (): void => {
     if (pendingDigest === null || tree.lastProcessedZxid !== pendingDigest.zxid) return;
@@ -144,7 +203,7 @@ async function replayLogs(
   for (let i = 0; i < logs.length; i++) {
     const file = logs[i] as NamedFile;
     const path = join(directory, file.name);
-    const bytes = await readFile(path);
+    const bytes = await readWhole(path);
     const scan = scanLog(bytes, 0x7ffffff0);
     if ('headerError' in scan) {
       // A file created at a crash can be empty or cut inside its header; only the last may be.
@@ -155,7 +214,11 @@ async function replayLogs(
       }
       throw new RecoveryError(`txn log ${path} is unreadable: ${scan.headerError} (offset 0)`);
     }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     for (const entry of scan.entries) {
+      // Entries the tree already has (before the snapshot's zxid) are checksummed by the scan but
+      // not decoded: their TxnHeader's zxid (after clientId and cxid) is enough to skip them.
+      if (entry.txnBytes.length >= TXN_HEADER_ZXID_END && view.getBigInt64(entry.offset + ENTRY_HEADER_BYTES + TXN_HEADER_ZXID_AT) <= tree.lastProcessedZxid) continue;
       let txn: Txn;
       try {
         txn = decodeTxn(entry.txnBytes);
@@ -172,9 +235,7 @@ async function replayLogs(
       tree.applyTxn(txn);
       applySessionEffects(txn, sessions);
       replayed++;
-      // A copy: the entry is a view of the whole (preallocated) file.
-      recent.push({ zxid, txn: Buffer.from(entry.txnBytes) });
-      if (recent.length > RECENT_TXNS_KEPT) recent.shift();
+      latest.push(zxid, entry.txnBytes);
       checkDigest();
     }
     const end = scan.end;
@@ -185,7 +246,60 @@ async function replayLogs(
       logger.warn({ file: path, offset: end.offset, reason: end.reason }, 'txn log ends in a torn write; the log ends there');
     }
   }
+  recent.push(...latest.copies());
   return replayed;
+}
+
+/**
+ * readFile in one read call: readFile reads in pieces of 512 KiB, each a round trip through the
+ * thread pool, and on a busy machine the waits for those hand-offs added up to a large share of
+ * reading a 64 MiB log.
+ */
+async function readWhole(path: string): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const bytes = Buffer.allocUnsafeSlow(size);
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await handle.read(bytes, done, size - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === size ? bytes : bytes.subarray(0, done);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The last `capacity` replayed txns as views of their log file, copied only once the replay ends. */
+class LatestTxns {
+  readonly #zxids: bigint[] = [];
+  readonly #txns: Buffer[] = [];
+  #next = 0;
+
+  constructor(readonly capacity: number) {}
+
+  push(zxid: bigint, txn: Buffer): void {
+    if (this.#zxids.length < this.capacity) {
+      this.#zxids.push(zxid);
+      this.#txns.push(txn);
+      return;
+    }
+    this.#zxids[this.#next] = zxid;
+    this.#txns[this.#next] = txn;
+    this.#next = (this.#next + 1) % this.capacity;
+  }
+
+  /** Oldest first; copies, because a view would keep its whole (preallocated) log file in memory. */
+  copies(): { zxid: bigint; txn: Buffer }[] {
+    const out: { zxid: bigint; txn: Buffer }[] = [];
+    for (let k = 0; k < this.#zxids.length; k++) {
+      const i = (this.#next + k) % this.#zxids.length;
+      out.push({ zxid: this.#zxids[i] as bigint, txn: Buffer.from(this.#txns[i] as Buffer) });
+    }
+    return out;
+  }
 }
 
 export async function recover(options: RecoveryOptions, logger: Logger): Promise<RecoveredState> {

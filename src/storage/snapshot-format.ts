@@ -11,10 +11,11 @@
 //
 // The writer streams: chunks go to a sink as they fill, so a large tree is written without holding
 // the whole file in memory and without blocking the event loop for long (the caller yields between
-// nodes).
+// nodes). Recovery reads the same way (readSnapshotStream): chunk by chunk, each node handed to a
+// sink as soon as it is parsed, with no array of node records in between. parseSnapshot, which
+// returns the whole file as records, serves the dump tool and the exact error reports.
 
 import { JuteReader, JuteWriter, readACL, readStatPersisted, writeACL, writeStatPersisted, type ACL, type StatPersisted } from '../jute/index.js';
-import { Adler32 } from './adler32.js';
 import { checkFileHeader, encodeFileHeader, FILE_HEADER_BYTES, SNAP_MAGIC } from './txn-log-format.js';
 
 export interface SnapshotNode {
@@ -30,79 +31,213 @@ export interface SnapshotDigest {
   readonly digest: bigint;
 }
 
+/** Largest run of bytes after which Adler-32's sums, kept below 65521 between runs, still fit in an int32. */
+const ADLER_RUN = 3800;
+
+/**
+ * Adler-32 (java.util.zip.Adler32, as adler32.ts computes it) unrolled and in 32-bit integer
+ * arithmetic: a snapshot's checksum runs over every byte of a file of a few hundred MB twice at
+ * each start (the snapshot read, then the one written), and this form takes a third to a half
+ * less time than the general one.
+ */
+class SnapshotChecksum {
+  #a = 1;
+  #b = 0;
+
+  update(bytes: Uint8Array): this {
+    let a = this.#a;
+    let b = this.#b;
+    let i = 0;
+    const n = bytes.length;
+    while (i < n) {
+      const end = Math.min(i + ADLER_RUN, n);
+      for (; i + 8 <= end; i += 8) {
+        a = (a + (bytes[i] as number)) | 0;
+        b = (b + a) | 0;
+        a = (a + (bytes[i + 1] as number)) | 0;
+        b = (b + a) | 0;
+        a = (a + (bytes[i + 2] as number)) | 0;
+        b = (b + a) | 0;
+        a = (a + (bytes[i + 3] as number)) | 0;
+        b = (b + a) | 0;
+        a = (a + (bytes[i + 4] as number)) | 0;
+        b = (b + a) | 0;
+        a = (a + (bytes[i + 5] as number)) | 0;
+        b = (b + a) | 0;
+        a = (a + (bytes[i + 6] as number)) | 0;
+        b = (b + a) | 0;
+        a = (a + (bytes[i + 7] as number)) | 0;
+        b = (b + a) | 0;
+      }
+      for (; i < end; i++) {
+        a = (a + (bytes[i] as number)) | 0;
+        b = (b + a) | 0;
+      }
+      a %= 65521;
+      b %= 65521;
+    }
+    this.#a = a;
+    this.#b = b;
+    return this;
+  }
+
+  /** As Checksum.getValue(): an unsigned 32-bit value in a long. */
+  get value(): bigint {
+    return BigInt(((this.#b << 16) | this.#a) >>> 0);
+  }
+}
+
 const CHUNK_BYTES = 1 << 20;
+/** The encoding of a StatPersisted: six longs and three ints. */
+const STAT_BYTES = 60;
+/** Worst case of a UTF-8 encoded path beside its UTF-16 length. */
+const UTF8_BYTES_PER_CHAR = 3;
 
 export class SnapshotWriter {
   readonly #sink: (chunk: Buffer) => void;
-  readonly #checksum = new Adler32();
-  #writer = new JuteWriter(CHUNK_BYTES + 4096);
+  readonly #checksum = new SnapshotChecksum();
+  // Nodes are encoded straight into the chunk that goes to the sink: a chunk is never reused (the
+  // sink may still be writing it), so it needs no copy either.
+  #chunk: Buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  #view = new DataView(this.#chunk.buffer, this.#chunk.byteOffset, this.#chunk.length);
+  #at = 0;
   #bytesWritten = 0;
 
   constructor(sink: (chunk: Buffer) => void, dbId = 0n) {
     this.#sink = sink;
-    this.#writer.writeRaw(encodeFileHeader(SNAP_MAGIC, dbId));
+    this.#writeRaw(encodeFileHeader(SNAP_MAGIC, dbId));
   }
 
   get bytesWritten(): number {
-    return this.#bytesWritten + this.#writer.length;
+    return this.#bytesWritten + this.#at;
   }
 
   writeSessions(sessions: readonly (readonly [bigint, number])[]): void {
-    this.#writer.writeInt(sessions.length);
+    const writer = new JuteWriter(4 + sessions.length * 12);
+    writer.writeInt(sessions.length);
     for (const [id, timeoutMs] of sessions) {
-      this.#writer.writeLong(id);
-      this.#writer.writeInt(timeoutMs);
+      writer.writeLong(id);
+      writer.writeInt(timeoutMs);
     }
+    this.#writeRaw(writer.toBuffer());
   }
 
   writeAcls(acls: readonly (readonly [bigint, readonly ACL[]])[]): void {
-    this.#writer.writeInt(acls.length);
+    const writer = new JuteWriter();
+    writer.writeInt(acls.length);
     for (const [index, list] of acls) {
-      this.#writer.writeLong(index);
-      this.#writer.writeVector(list, writeACL);
+      writer.writeLong(index);
+      writer.writeVector(list, writeACL);
     }
-    this.#flushIfFull();
+    this.#writeRaw(writer.toBuffer());
   }
 
   writeNode(node: SnapshotNode): void {
-    this.#writer.writeUstring(node.path);
-    this.#writer.writeBuffer(node.data);
-    this.#writer.writeLong(node.aclIndex);
-    writeStatPersisted(this.#writer, node.stat);
-    this.#flushIfFull();
+    const writer = new JuteWriter();
+    writer.writeUstring(node.path);
+    writer.writeBuffer(node.data);
+    writer.writeLong(node.aclIndex);
+    writeStatPersisted(writer, node.stat);
+    this.#writeRaw(writer.toBuffer());
+  }
+
+  /**
+   * writeNode without a record per node: the same encoding. The path is pathHead + pathTail, in two
+   * parts so that a caller walking the tree need not build every child's path as a string.
+   */
+  writeZnode(pathHead: string, pathTail: string, data: Uint8Array | null, aclIndex: number, stat: StatPersisted): void {
+    const dataLength = data === null ? 0 : data.length;
+    const pathChars = pathHead.length + pathTail.length;
+    this.#reserve(4 + pathChars * UTF8_BYTES_PER_CHAR + 4 + dataLength + 8 + STAT_BYTES);
+    const chunk = this.#chunk;
+    const view = this.#view;
+    let at = this.#at;
+    const pathAt = at + 4;
+    let pathBytes = writeAscii(chunk, pathAt, pathHead);
+    if (pathBytes === pathHead.length) {
+      const tailBytes = writeAscii(chunk, pathAt + pathBytes, pathTail);
+      pathBytes = tailBytes === pathTail.length ? pathChars : -1;
+    } else {
+      pathBytes = -1;
+    }
+    if (pathBytes < 0) pathBytes = chunk.write(pathHead + pathTail, pathAt, 'utf8');
+    view.setInt32(at, pathBytes);
+    at = pathAt + pathBytes;
+    if (data === null) {
+      view.setInt32(at, -1);
+      at += 4;
+    } else {
+      view.setInt32(at, dataLength);
+      at += 4;
+      chunk.set(data, at);
+      at += dataLength;
+    }
+    view.setInt32(at, Math.floor(aclIndex / 4294967296));
+    view.setUint32(at + 4, aclIndex >>> 0);
+    at += 8;
+    view.setBigInt64(at, stat.czxid);
+    view.setBigInt64(at + 8, stat.mzxid);
+    view.setBigInt64(at + 16, stat.ctime);
+    view.setBigInt64(at + 24, stat.mtime);
+    view.setInt32(at + 32, stat.version);
+    view.setInt32(at + 36, stat.cversion);
+    view.setInt32(at + 40, stat.aversion);
+    view.setBigInt64(at + 44, stat.ephemeralOwner);
+    view.setBigInt64(at + 52, stat.pzxid);
+    this.#at = at + STAT_BYTES;
   }
 
   /** Ends the node list, seals, adds the optional digest (sealed again) and flushes everything. */
   finish(digest: SnapshotDigest | null): void {
-    this.#writer.writeUstring('/');
+    const end = new JuteWriter(16);
+    end.writeUstring('/');
+    this.#writeRaw(end.toBuffer());
     this.#seal();
     if (digest !== null) {
-      this.#writer.writeLong(digest.zxid);
-      this.#writer.writeInt(digest.digestVersion);
-      this.#writer.writeLong(digest.digest);
+      const writer = new JuteWriter(20);
+      writer.writeLong(digest.zxid);
+      writer.writeInt(digest.digestVersion);
+      writer.writeLong(digest.digest);
+      this.#writeRaw(writer.toBuffer());
       this.#seal();
     }
     this.#flush();
   }
 
   #seal(): void {
+    // The checksum covers every byte before the seal, so everything is flushed into it first.
     this.#flush();
-    const value = this.#checksum.value;
-    this.#writer.writeLong(value);
-    this.#writer.writeUstring('/');
+    const writer = new JuteWriter(16);
+    writer.writeLong(this.#checksum.value);
+    writer.writeUstring('/');
+    this.#writeRaw(writer.toBuffer());
   }
 
-  #flushIfFull(): void {
-    if (this.#writer.length >= CHUNK_BYTES) this.#flush();
+  #writeRaw(bytes: Uint8Array): void {
+    this.#reserve(bytes.length);
+    this.#chunk.set(bytes, this.#at);
+    this.#at += bytes.length;
+  }
+
+  /** Makes room for `bytes` more in the current chunk: the next chunk if they do not fit, a larger one for a large item. */
+  #reserve(bytes: number): void {
+    if (this.#at + bytes <= this.#chunk.length) return;
+    this.#flush();
+    if (bytes > this.#chunk.length) {
+      this.#chunk = Buffer.allocUnsafeSlow(bytes);
+      this.#view = new DataView(this.#chunk.buffer, this.#chunk.byteOffset, this.#chunk.length);
+    }
   }
 
   #flush(): void {
-    if (this.#writer.length === 0) return;
-    const chunk = Buffer.from(this.#writer.toBuffer());
+    if (this.#at === 0) return;
+    const chunk = this.#chunk.subarray(0, this.#at);
     this.#checksum.update(chunk);
     this.#bytesWritten += chunk.length;
     this.#sink(chunk);
-    this.#writer = new JuteWriter(CHUNK_BYTES + 4096);
+    this.#chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    this.#view = new DataView(this.#chunk.buffer, this.#chunk.byteOffset, this.#chunk.length);
+    this.#at = 0;
   }
 }
 
@@ -127,13 +262,18 @@ export class SnapshotFormatError extends Error {
 /** Whether the file ends as a complete snapshot does (3.8's quick validity check). */
 export function looksComplete(bytes: Uint8Array): boolean {
   if (bytes.length < FILE_HEADER_BYTES + 5) return false;
-  const tail = Buffer.from(bytes.buffer, bytes.byteOffset + bytes.length - 5, 5);
-  return tail.readInt32BE(0) === 1 && tail[4] === 0x2f;
+  return endsLikeSnapshot(bytes.length, Buffer.from(bytes.buffer, bytes.byteOffset + bytes.length - 5, 5));
+}
+
+/** looksComplete for a file of `fileBytes` from its last 5 bytes, without reading the rest. */
+export function endsLikeSnapshot(fileBytes: number, lastFive: Buffer): boolean {
+  if (fileBytes < FILE_HEADER_BYTES + 5 || lastFive.length !== 5) return false;
+  return lastFive.readInt32BE(0) === 1 && lastFive[4] === 0x2f;
 }
 
 function readSeal(bytes: Buffer, reader: JuteReader): void {
   const sealOffset = reader.offset;
-  const expected = new Adler32().update(bytes.subarray(0, sealOffset)).value;
+  const expected = new SnapshotChecksum().update(bytes.subarray(0, sealOffset)).value;
   const found = reader.readLong();
   if (found !== expected) throw new SnapshotFormatError(`checksum mismatch (stored ${found}, computed ${expected})`, sealOffset);
   const marker = reader.readUstring();
@@ -177,4 +317,296 @@ export function parseSnapshot(bytes: Buffer): ParsedSnapshot {
 function skipTo(reader: JuteReader, offset: number): void {
   while (reader.offset + 8 <= offset) reader.readLong();
   while (reader.offset < offset) reader.readBoolean();
+}
+
+/** Writes `text` at `at` if it is ASCII; returns the count of leading ASCII characters written. */
+function writeAscii(target: Buffer, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return i;
+    target[at + i] = code;
+  }
+  return text.length;
+}
+
+// ---- streaming read -----------------------------------------------------------------------------
+
+/** Receives a snapshot's content as readSnapshotStream parses it. */
+export interface SnapshotSink {
+  /** The sessions and the ACL map, before any node. */
+  begin(sessions: [bigint, number][], acls: [bigint, ACL[]][]): void;
+  /**
+   * The next node, in file order. Its data is source[dataStart, dataEnd) (dataStart -1: null),
+   * valid only during the call (the read buffer is reused); `stat` is a new object the sink keeps.
+   */
+  node(path: string, source: Buffer, dataStart: number, dataEnd: number, aclIndex: number, stat: StatPersisted): void;
+}
+
+/** Reads up to `length` bytes of the file at `position` into buffer[offset..]; resolves with the count (0 at its end). */
+export type ReadAt = (buffer: Buffer, offset: number, length: number, position: number) => Promise<number>;
+
+export interface StreamedSnapshot {
+  readonly dbId: bigint;
+  readonly nodeCount: number;
+  readonly digest: SnapshotDigest | null;
+}
+
+const READ_CHUNK_BYTES = 4 << 20;
+const ZERO = 0n;
+
+/**
+ * Reads a snapshot file chunk by chunk, handing its content to `sink` as it goes and verifying its
+ * checksums at the end. It accepts exactly the files parseSnapshot accepts and yields the same
+ * content; on anything else it throws (SnapshotFormatError or JuteDecodeError) without promising
+ * parseSnapshot's message, which callers get from parseSnapshot itself.
+ */
+export async function readSnapshotStream(read: ReadAt, fileBytes: number, sink: SnapshotSink, chunkBytes = READ_CHUNK_BYTES): Promise<StreamedSnapshot> {
+  return new SnapshotStream(read, fileBytes, sink, Math.max(64, Math.min(chunkBytes, fileBytes))).run();
+}
+
+class SnapshotStream {
+  readonly #read: ReadAt;
+  readonly #fileBytes: number;
+  readonly #sink: SnapshotSink;
+  readonly #checksum = new SnapshotChecksum();
+  #buffer: Buffer;
+  #view: DataView;
+  /** File offset of #buffer[0]. */
+  #base = 0;
+  /** Bytes of #buffer holding file content. */
+  #filled = 0;
+  /** Next byte to parse in #buffer; everything before it is in the checksum. */
+  #at = 0;
+  #nodeCount = 0;
+  // Equal stat values share one bigint: most nodes have mzxid = pzxid = czxid and mtime = ctime,
+  // and the nodes created in the same millisecond share their ctime.
+  #lastTimeHigh = 0;
+  #lastTimeLow = 0;
+  #lastTime = ZERO;
+  /**
+   * The next chunk, read into #spare while the current one is parsed: waiting for each read only
+   * once it was needed left the thread idle for a large share of a start on a busy machine.
+   */
+  readonly #spare: Buffer;
+  #ahead: { readonly position: number; readonly count: Promise<number> } | null = null;
+
+  constructor(read: ReadAt, fileBytes: number, sink: SnapshotSink, chunkBytes: number) {
+    this.#read = read;
+    this.#fileBytes = fileBytes;
+    this.#sink = sink;
+    this.#buffer = Buffer.allocUnsafeSlow(chunkBytes);
+    this.#view = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, this.#buffer.length);
+    this.#spare = Buffer.allocUnsafeSlow(chunkBytes);
+  }
+
+  async run(): Promise<StreamedSnapshot> {
+    await this.#fill();
+    const dbId = await this.#head();
+    for (;;) {
+      const from = this.#at;
+      const done = this.#nodes();
+      this.#checksum.update(this.#buffer.subarray(from, this.#at));
+      if (done) break;
+      const needed = this.#neededForNext();
+      if (this.#base + this.#at + needed > this.#fileBytes) throw new SnapshotFormatError('node runs past the end of the file', this.#base + this.#at);
+      await this.#ensure(needed);
+    }
+    await this.#ensure(Math.min(13, this.#fileBytes - this.#base - this.#at));
+    this.#seal();
+    let digest: SnapshotDigest | null = null;
+    if (this.#base + this.#at < this.#fileBytes) {
+      await this.#ensure(20);
+      const view = this.#view;
+      const at = this.#at;
+      digest = { zxid: view.getBigInt64(at), digestVersion: view.getInt32(at + 8), digest: view.getBigInt64(at + 12) };
+      this.#consume(20);
+      await this.#ensure(13);
+      this.#seal();
+    }
+    return { dbId, nodeCount: this.#nodeCount, digest };
+  }
+
+  /** Reads more of the file after what #buffer holds, moving the unparsed rest to its start first. */
+  async #fill(): Promise<number> {
+    if (this.#at > 0) {
+      this.#buffer.copyWithin(0, this.#at, this.#filled);
+      this.#base += this.#at;
+      this.#filled -= this.#at;
+      this.#at = 0;
+    }
+    if (this.#filled === this.#buffer.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.min(this.#buffer.length * 2, Math.max(this.#fileBytes - this.#base, this.#buffer.length + 1)));
+      this.#buffer.copy(larger, 0, 0, this.#filled);
+      this.#buffer = larger;
+      this.#view = new DataView(larger.buffer, larger.byteOffset, larger.length);
+    }
+    const position = this.#base + this.#filled;
+    const wanted = Math.min(this.#buffer.length - this.#filled, this.#fileBytes - position);
+    if (wanted <= 0) return 0;
+    let count: number;
+    const ahead = this.#ahead;
+    this.#ahead = null;
+    if (ahead !== null && ahead.position === position) {
+      // What did not fit (the buffer held a large rest) is read again later.
+      count = Math.min(await ahead.count, wanted);
+      this.#spare.copy(this.#buffer, this.#filled, 0, count);
+    } else {
+      if (ahead !== null) await ahead.count;
+      count = await this.#read(this.#buffer, this.#filled, wanted, position);
+    }
+    this.#filled += count;
+    const next = position + count;
+    const length = Math.min(this.#spare.length, this.#fileBytes - next);
+    if (count > 0 && length > 0) {
+      const pending = this.#read(this.#spare, 0, length, next);
+      // Awaited by the next #fill; a failure found only there must not count as unhandled before.
+      pending.catch(() => undefined);
+      this.#ahead = { position: next, count: pending };
+    }
+    return count;
+  }
+
+  /** Makes sure `bytes` unparsed bytes are in #buffer. */
+  async #ensure(bytes: number): Promise<void> {
+    while (this.#filled - this.#at < bytes) {
+      if ((await this.#fill()) === 0) throw new SnapshotFormatError(`file ends ${bytes} bytes short`, this.#base + this.#filled);
+    }
+  }
+
+  #consume(bytes: number): void {
+    this.#checksum.update(this.#buffer.subarray(this.#at, this.#at + bytes));
+    this.#at += bytes;
+  }
+
+  /** The header, sessions and ACL map, parsed as parseSnapshot does; retried with more bytes if they do not fit. */
+  async #head(): Promise<bigint> {
+    const header = checkFileHeader(this.#buffer.subarray(0, this.#filled), SNAP_MAGIC);
+    if (!header.ok) throw new SnapshotFormatError(header.reason, 0);
+    for (;;) {
+      const whole = this.#base + this.#filled === this.#fileBytes;
+      try {
+        const bytes = this.#buffer.subarray(0, this.#filled);
+        const reader = new JuteReader(bytes.subarray(FILE_HEADER_BYTES), { maxBufferBytes: 0x7ffffff0 });
+        const { sessions, acls } = readSessionsAndAcls(reader, () => FILE_HEADER_BYTES + reader.offset);
+        this.#sink.begin(sessions, acls);
+        this.#consume(FILE_HEADER_BYTES + reader.offset);
+        return header.dbId;
+      } catch (error) {
+        if (whole) throw error;
+      }
+      // Not all of it was in the buffer yet: read more (the buffer grows when full).
+      await this.#fill();
+    }
+  }
+
+  /** Bytes the node at #at needs before #nodes can parse it (a lower bound while its lengths are unread). */
+  #neededForNext(): number {
+    const available = this.#filled - this.#at;
+    if (available < 4) return 4;
+    const pathLength = this.#view.getInt32(this.#at);
+    if (available < 8 + pathLength) return 8 + pathLength;
+    const dataLength = this.#view.getInt32(this.#at + 4 + pathLength);
+    return 8 + pathLength + Math.max(dataLength, 0) + 8 + STAT_BYTES;
+  }
+
+  /** Parses the whole nodes in #buffer; true once the end marker ("/") is passed. */
+  #nodes(): boolean {
+    const buffer = this.#buffer;
+    const view = this.#view;
+    const end = this.#filled;
+    const sink = this.#sink;
+    let at = this.#at;
+    try {
+      for (;;) {
+        if (end - at < 4) return false;
+        const pathLength = view.getInt32(at);
+        if (pathLength < 0) throw new SnapshotFormatError(pathLength === -1 ? 'null node path' : `negative path length ${pathLength}`, this.#base + at);
+        const pathStart = at + 4;
+        const pathEnd = pathStart + pathLength;
+        if (pathEnd > end) return false;
+        if (pathLength === 1 && buffer[pathStart] === 0x2f) {
+          at = pathEnd;
+          return true;
+        }
+        if (pathEnd + 4 > end) return false;
+        const dataLength = view.getInt32(pathEnd);
+        if (dataLength < -1) throw new SnapshotFormatError(`negative data length ${dataLength}`, this.#base + pathEnd);
+        const dataStart = pathEnd + 4;
+        const dataEnd = dataStart + (dataLength < 0 ? 0 : dataLength);
+        const statStart = dataEnd + 8;
+        const nodeEnd = statStart + STAT_BYTES;
+        if (nodeEnd > end) return false;
+        const path = decodePath(buffer, pathStart, pathEnd);
+        const aclIndex = view.getInt32(dataEnd) * 4294967296 + view.getUint32(dataEnd + 4);
+        sink.node(path, buffer, dataLength < 0 ? -1 : dataStart, dataEnd, aclIndex, this.#stat(view, statStart));
+        this.#nodeCount++;
+        at = nodeEnd;
+      }
+    } finally {
+      this.#at = at;
+    }
+  }
+
+  #stat(view: DataView, at: number): StatPersisted {
+    const czxidHigh = view.getInt32(at);
+    const czxidLow = view.getInt32(at + 4);
+    const czxid = view.getBigInt64(at);
+    const mzxid = view.getInt32(at + 8) === czxidHigh && view.getInt32(at + 12) === czxidLow ? czxid : view.getBigInt64(at + 8);
+    const ctimeHigh = view.getInt32(at + 16);
+    const ctimeLow = view.getInt32(at + 20);
+    let ctime: bigint;
+    if (ctimeHigh === this.#lastTimeHigh && ctimeLow === this.#lastTimeLow) {
+      ctime = this.#lastTime;
+    } else {
+      ctime = view.getBigInt64(at + 16);
+      this.#lastTime = ctime;
+      this.#lastTimeHigh = ctimeHigh;
+      this.#lastTimeLow = ctimeLow;
+    }
+    const mtime = view.getInt32(at + 24) === ctimeHigh && view.getInt32(at + 28) === ctimeLow ? ctime : view.getBigInt64(at + 24);
+    const ephemeralOwner = view.getInt32(at + 44) === 0 && view.getInt32(at + 48) === 0 ? ZERO : view.getBigInt64(at + 44);
+    const pzxidHigh = view.getInt32(at + 52);
+    const pzxidLow = view.getInt32(at + 56);
+    const pzxid = pzxidHigh === czxidHigh && pzxidLow === czxidLow ? czxid : view.getBigInt64(at + 52);
+    return {
+      czxid,
+      mzxid,
+      ctime,
+      mtime,
+      version: view.getInt32(at + 32),
+      cversion: view.getInt32(at + 36),
+      aversion: view.getInt32(at + 40),
+      ephemeralOwner,
+      pzxid,
+    };
+  }
+
+  /** The checksum and "/" after the node list or the digest, as readSeal checks them. */
+  #seal(): void {
+    const at = this.#at;
+    if (this.#filled - at < 13) throw new SnapshotFormatError('file ends inside the checksum', this.#base + at);
+    const expected = this.#checksum.value;
+    const found = this.#view.getBigInt64(at);
+    if (found !== expected) throw new SnapshotFormatError(`checksum mismatch (stored ${found}, computed ${expected})`, this.#base + at);
+    if (this.#view.getInt32(at + 8) !== 1 || this.#buffer[at + 12] !== 0x2f) throw new SnapshotFormatError('missing "/" after the checksum', this.#base + at + 8);
+    this.#consume(13);
+  }
+}
+
+/** A path's UTF-8 bytes as a string; ASCII, the usual case, without the general decoder's overhead. */
+function decodePath(buffer: Buffer, start: number, end: number): string {
+  for (let i = start; i < end; i++) if ((buffer[i] as number) >= 0x80) return buffer.toString('utf8', start, end);
+  return buffer.toString('latin1', start, end);
+}
+
+function readSessionsAndAcls(reader: JuteReader, absolute: () => number): { sessions: [bigint, number][]; acls: [bigint, ACL[]][] } {
+  const sessionCount = reader.readInt();
+  if (sessionCount < 0 || sessionCount * 12 > reader.remaining) throw new SnapshotFormatError(`bad session count ${sessionCount}`, absolute());
+  const sessions: [bigint, number][] = [];
+  for (let i = 0; i < sessionCount; i++) sessions.push([reader.readLong(), reader.readInt()]);
+  const aclCount = reader.readInt();
+  if (aclCount < 0 || aclCount * 12 > reader.remaining) throw new SnapshotFormatError(`bad ACL map size ${aclCount}`, absolute());
+  const acls: [bigint, ACL[]][] = [];
+  for (let i = 0; i < aclCount; i++) acls.push([reader.readLong(), reader.readVector(readACL) ?? []]);
+  return { sessions, acls };
 }

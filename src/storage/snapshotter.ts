@@ -9,8 +9,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ACL } from '../jute/index.js';
 import type { Logger } from '../logging/logger.js';
-import { joinPath } from '../protocol/paths.js';
-import { DIGEST_VERSION, type DataTree } from '../tree/data-tree.js';
+import { DIGEST_VERSION, type DataTree, type Znode } from '../tree/data-tree.js';
 import { fsyncDirectory } from './txn-log.js';
 import { snapshotFileName } from './txn-log-format.js';
 import { SnapshotWriter } from './snapshot-format.js';
@@ -65,21 +64,45 @@ export async function writeSnapshot(
     return { path, zxid, nodes: 0, bytes: 0, durationMs: performance.now() - started };
   }
   let position = 0;
-  let writing: Promise<void> = Promise.resolve();
   let writeError: unknown = null;
-  const sink = (chunk: Buffer): void => {
-    const at = position;
-    position += chunk.length;
-    writing = writing.then(async () => {
-      let done = 0;
-      while (done < chunk.length) {
-        const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, at + done);
-        done += bytesWritten;
+  // Chunks wait here while a write is on its way, and the next write takes all of them at once:
+  // each write is a round trip through the thread pool, and on a busy machine the hand-offs, not
+  // the disk, were what a start waited for.
+  let queued: Buffer[] = [];
+  let queuedAt = 0;
+  let writing: Promise<void> | null = null;
+  const drain = async (): Promise<void> => {
+    while (queued.length > 0) {
+      const batch = queued;
+      queued = [];
+      const at = queuedAt;
+      let bytes = 0;
+      for (const chunk of batch) bytes += chunk.length;
+      queuedAt += bytes;
+      const { bytesWritten } = await handle.writev(batch, at);
+      if (bytesWritten < bytes) {
+        const rest = Buffer.concat(batch).subarray(bytesWritten);
+        let done = 0;
+        while (done < rest.length) done += (await handle.write(rest, done, rest.length - done, at + bytesWritten + done)).bytesWritten;
       }
-    });
-    writing.catch((error: unknown) => {
-      writeError = error;
-    });
+    }
+  };
+  const startWriting = (): void => {
+    writing = drain().then(
+      () => {
+        writing = null;
+        if (queued.length > 0) startWriting();
+      },
+      (error: unknown) => {
+        writeError = error;
+        writing = null;
+      },
+    );
+  };
+  const sink = (chunk: Buffer): void => {
+    position += chunk.length;
+    queued.push(chunk);
+    if (writing === null && writeError === null) startWriting();
   };
   let nodeCount = 0;
   try {
@@ -88,19 +111,40 @@ export async function writeSnapshot(
     const writtenAcls = new Map<number, readonly ACL[]>();
     for (const [index, entry] of tree.acls.entries()) writtenAcls.set(index, entry.acl);
     writer.writeAcls([...writtenAcls.entries()].map(([index, acl]) => [BigInt(index), acl] as const));
-    const stack: string[] = ['/'];
-    let inSlice = 0;
-    while (stack.length > 0) {
-      const nodePath = stack.pop() as string;
-      const node = tree.getNode(nodePath);
-      if (node === undefined || node.stat.czxid > zxid) continue;
+    // The walk keeps (parent, path prefix, name) rather than paths: a node is found in its parent's
+    // children instead of by full path in the tree's map of a million, and a path is built as a
+    // string only for a node that has children of its own.
+    const parents: Znode[] = [];
+    const prefixes: string[] = [];
+    const names: string[] = [];
+    const visit = (node: Znode, prefix: string, name: string): void => {
       // An ACL list first used after the walk began is not in the map we wrote; its setACL txn
       // is after the snapshot zxid and will be replayed, so the open placeholder is overwritten.
       const aclIndex = node.aclIndex === -1 || writtenAcls.has(node.aclIndex) ? node.aclIndex : -1;
-      writer.writeNode({ path: nodePath === '/' ? '' : nodePath, data: node.data, aclIndex: BigInt(aclIndex), stat: { ...node.stat } });
+      // Encoded at once, so the node's own stat and data are read in place, not copied first.
+      writer.writeZnode(prefix, name, node.data, aclIndex, node.stat);
       nodeCount++;
-      const children = tree.childrenOf(node);
-      for (let i = children.length - 1; i >= 0; i--) stack.push(joinPath(nodePath, children[i] as string));
+      const children = tree.orderedChildrenOf(node);
+      if (children.length === 0) return;
+      const childPrefix = `${prefix}${name}/`;
+      for (let i = children.length - 1; i >= 0; i--) {
+        parents.push(node);
+        prefixes.push(childPrefix);
+        names.push(children[i] as string);
+      }
+    };
+    const root = tree.getNode('/');
+    // The root's path is "" in the file.
+    if (root !== undefined) visit(root, '', '');
+    let inSlice = 0;
+    while (names.length > 0) {
+      const parent = parents.pop() as Znode;
+      const prefix = prefixes.pop() as string;
+      const name = names.pop() as string;
+      // Looked up now, not when pushed: the tree changes between slices.
+      const node = tree.childNode(parent, name);
+      if (node === undefined || node.stat.czxid > zxid) continue;
+      visit(node, prefix, name);
       if (++inSlice >= options.nodesPerSlice) {
         inSlice = 0;
         await yieldToEventLoop();
@@ -110,7 +154,7 @@ export async function writeSnapshot(
     // The digest of the tree as it stands now, at the zxid it stands at (recovery compares it once
     // the replay reaches that zxid, as 3.8 does).
     writer.finish({ zxid: tree.lastProcessedZxid, digestVersion: DIGEST_VERSION, digest: tree.digest });
-    await writing;
+    while (writing !== null) await writing;
     if (writeError !== null) throw writeError;
     if (options.fsync) await handle.sync();
   } catch (error) {

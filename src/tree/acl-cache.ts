@@ -19,25 +19,52 @@ interface CacheEntry {
   referenceCount: number;
 }
 
+function sameAcl(a: readonly ACL[], b: readonly ACL[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as ACL;
+    const y = b[i] as ACL;
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
+}
+
 export class AclCache {
   readonly #byIndex = new Map<number, CacheEntry>();
   readonly #indexByKey = new Map<string, number>();
   #nextIndex = 1;
+  /**
+   * The entry acquire found last: creates in a row mostly carry the same list, and comparing it
+   * costs less than building its key (a million creates replayed from a log built a million keys).
+   */
+  #lastIndex = OPEN_UNSAFE_ACL_INDEX;
+  #lastEntry: CacheEntry | null = null;
 
   /** Returns the index for this list, adding it (with one more reference) if needed. */
   acquire(acl: readonly ACL[]): number {
     if (acl.length === 0) return OPEN_UNSAFE_ACL_INDEX;
+    const last = this.#lastEntry;
+    // The entry must still be the one under its index (it may have been released and dropped).
+    if (last !== null && sameAcl(acl, last.acl) && this.#byIndex.get(this.#lastIndex) === last) {
+      last.referenceCount++;
+      return this.#lastIndex;
+    }
     const key = aclKey(acl);
     const existing = this.#indexByKey.get(key);
     if (existing !== undefined) {
       const entry = this.#byIndex.get(existing);
       assert(entry !== undefined, 'acl index map and key map agree');
       entry.referenceCount++;
+      this.#lastIndex = existing;
+      this.#lastEntry = entry;
       return existing;
     }
     const index = this.#nextIndex++;
-    this.#byIndex.set(index, { acl: acl.map((a) => ({ perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id } })), referenceCount: 1 });
+    const entry = { acl: acl.map((a) => ({ perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id } })), referenceCount: 1 };
+    this.#byIndex.set(index, entry);
     this.#indexByKey.set(key, index);
+    this.#lastIndex = index;
+    this.#lastEntry = entry;
     return index;
   }
 
@@ -63,10 +90,13 @@ export class AclCache {
     this.#byIndex.clear();
     this.#indexByKey.clear();
     this.#nextIndex = 1;
+    this.#lastEntry = null;
   }
 
   /** Restores an entry read from a snapshot, keeping its index. */
   restore(index: number, acl: readonly ACL[], referenceCount: number): void {
+    // The list may now be known under another index than the one acquire found last.
+    this.#lastEntry = null;
     this.#byIndex.set(index, { acl, referenceCount });
     this.#indexByKey.set(aclKey(acl), index);
     if (index >= this.#nextIndex) this.#nextIndex = index + 1;

@@ -6,8 +6,8 @@
 
 import type { ACL, Stat } from '../jute/index.js';
 import { assert } from '../lib/assert.js';
-import { crc32Finish, crc32Update, CRC32_START } from '../lib/crc32.js';
-import { copiedCapacity, grownCapacity, javaHashSetOrder } from '../lib/java-hash-order.js';
+import { crc32Finish, CRC32_START } from '../lib/crc32.js';
+import { copiedCapacity, grownCapacity, javaHashSetOrder, javaStringHashCode } from '../lib/java-hash-order.js';
 import {
   CONTAINER_EPHEMERAL_OWNER,
   ephemeralKind,
@@ -19,6 +19,7 @@ import { OpCode } from '../protocol/op-code.js';
 import { baseName, parentOf } from '../protocol/paths.js';
 import type { MultiSubTxn, Txn, TxnBody } from '../txn/txn.js';
 import { AclCache, OPEN_UNSAFE_ACL_INDEX } from './acl-cache.js';
+import { crc32UpdateRange, crc32UpdateUtf8 } from './crc32-ranges.js';
 
 /** The persisted part of a znode's stat (StatPersisted); dataLength and numChildren are derived. */
 export interface ZnodeStat {
@@ -35,16 +36,62 @@ export interface ZnodeStat {
 }
 
 export interface Znode {
-  data: Buffer | null;
+  /** The node's data; a view made when read (see TreeNode), valid until the node's next change. */
+  readonly data: Buffer | null;
+  /** Bytes of data (0 when null), without making a view. */
+  readonly dataLength: number;
   aclIndex: number;
   readonly stat: ZnodeStat;
-  children: Set<string> | null;
+  /** Children by name: a walk over the tree (a snapshot) reaches them without a lookup by full path. */
+  children: Map<string, Znode> | null;
   /** Capacity of the Java HashSet that 3.8 would hold the children in; see java-hash-order. */
   childrenCapacity: number;
   /** CRC-32 register after the node's path and data: the part of its digest that changes rarely. */
   digestRegister: number;
+  /**
+   * The node's share of the tree digest as last added, so taking it out again needs no CRC. Kept
+   * as a signed 32-bit value: a small integer is stored in place, a larger number would be boxed.
+   */
+  digest: number;
   /** The children in 3.8's order, computed on demand and dropped when the children change. */
   orderedChildren: string[] | null;
+}
+
+/**
+ * A znode as the tree keeps it. Its data is a range of a buffer the tree owns (a slab of small
+ * values, or a buffer of its own) and `data` makes a view of it when read: a view held per node
+ * all the time was the largest object of a loaded tree, and creating and collecting a million of
+ * them took about an eighth of the time to load a snapshot.
+ */
+class TreeNode implements Znode {
+  /** Holds the data at [dataStart, dataStart + dataLength); null for null data. */
+  dataSource: Buffer | null = null;
+  dataStart = 0;
+  dataLength = 0;
+  aclIndex: number;
+  readonly stat: ZnodeStat;
+  children: Map<string, Znode> | null = null;
+  childrenCapacity = JAVA_HASHSET_INITIAL_CAPACITY;
+  digestRegister = CRC32_START;
+  digest = 0;
+  orderedChildren: string[] | null = null;
+
+  constructor(aclIndex: number, stat: ZnodeStat) {
+    this.aclIndex = aclIndex;
+    this.stat = stat;
+  }
+
+  get data(): Buffer | null {
+    const source = this.dataSource;
+    return source === null ? null : source.subarray(this.dataStart, this.dataStart + this.dataLength);
+  }
+
+  /** Takes `data` as the node's data, as it is (the caller owns nothing of it any more). */
+  adopt(data: Buffer | null): void {
+    this.dataSource = data;
+    this.dataStart = 0;
+    this.dataLength = data === null ? 0 : data.length;
+  }
 }
 
 /** The digest scheme 3.8 writes (DigestCalculator.DIGEST_VERSION). */
@@ -73,6 +120,13 @@ export const QUOTA_PATH = '/zookeeper/quota';
 export const CONFIG_PATH = '/zookeeper/config';
 
 const READ_ACL_UNSAFE: readonly ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
+/**
+ * Past this the pending digest sum is folded into the bigint. Anything up to 2^52 keeps the sum
+ * exact; a lower limit folds every few hundred nodes, which costs nothing and is exercised by any
+ * tree of a realistic size.
+ */
+const DIGEST_PENDING_LIMIT = 2 ** 40;
+const NO_CHILDREN: readonly string[] = Object.freeze([]);
 const JAVA_HASHSET_INITIAL_CAPACITY = 8;
 
 function emptyStat(): ZnodeStat {
@@ -116,8 +170,37 @@ function formatQuotaStats(stats: ReadonlyMap<string, number>): Buffer {
   return Buffer.from(text, 'utf8');
 }
 
+/**
+ * javaHashSetOrder of the children's names, by a counting sort on the bucket instead of a
+ * comparison sort: a snapshot orders the children of every node at once, and children created in
+ * an arbitrary order made that sort a large share of writing it.
+ */
+function hashSetOrder(children: ReadonlyMap<string, unknown>, capacity: number): string[] {
+  const buckets = new Int32Array(children.size);
+  const starts = new Int32Array(capacity + 1);
+  let i = 0;
+  for (const name of children.keys()) {
+    const h = javaStringHashCode(name);
+    // HashMap.hash spreads the high bits down; the table index is the low bits.
+    const bucket = (h ^ (h >>> 16)) & (capacity - 1);
+    buckets[i++] = bucket;
+    starts[bucket + 1] = (starts[bucket + 1] as number) + 1;
+  }
+  for (let b = 0; b < capacity; b++) starts[b + 1] = (starts[b + 1] as number) + (starts[b] as number);
+  const ordered = new Array<string>(children.size);
+  i = 0;
+  // In insertion order within a bucket, as a HashSet chains them.
+  for (const name of children.keys()) {
+    const bucket = buckets[i++] as number;
+    const at = starts[bucket] as number;
+    starts[bucket] = at + 1;
+    ordered[at] = name;
+  }
+  return ordered;
+}
+
 export class DataTree {
-  readonly #nodes = new Map<string, Znode>();
+  readonly #nodes = new Map<string, TreeNode>();
   readonly acls = new AclCache();
   readonly #ephemerals = new Map<bigint, Set<string>>();
   readonly #containers = new Set<string>();
@@ -131,11 +214,19 @@ export class DataTree {
   /**
    * 3.8's tree digest: the sum (as a Java long) of every node's CRC-32 over its path, data and
    * stat, nodes under /zookeeper/ excluded. Servers compare it to catch diverging replicas.
+   * Kept as a bigint plus a pending number: every node changes it by a 32-bit value, and bigint
+   * arithmetic allocates, so sums are exact in the number until it nears 2^53 and folded into the
+   * bigint then or when the digest is read (wrapping to 64 bits commutes with the additions).
    */
-  #treeDigest = 0n;
+  #digestBase = 0n;
+  #digestPending = 0;
   readonly #statScratch = Buffer.alloc(60);
+  readonly #statView = new DataView(this.#statScratch.buffer, this.#statScratch.byteOffset, 60);
   #dataSlab: Buffer = Buffer.alloc(0);
   #dataSlabOffset = 0;
+  /** While a snapshot is loaded node by node: the parent of the last node, as siblings come in a row. */
+  #loadParentPath: string | null = null;
+  #loadParent: TreeNode | null = null;
 
   constructor(options: DataTreeOptions) {
     this.#options = options;
@@ -161,16 +252,11 @@ export class DataTree {
     return this.#options.extendedTypesEnabled;
   }
 
-  #newNode(data: Buffer | null, aclIndex: number, stat: ZnodeStat): Znode {
-    return {
-      data,
-      aclIndex,
-      stat,
-      children: null,
-      childrenCapacity: JAVA_HASHSET_INITIAL_CAPACITY,
-      digestRegister: CRC32_START,
-      orderedChildren: null,
-    };
+  /** A node holding `data` as it is (see #copyData for data the tree must copy). */
+  #newNode(data: Buffer | null, aclIndex: number, stat: ZnodeStat): TreeNode {
+    const node = new TreeNode(aclIndex, stat);
+    node.adopt(data);
+    return node;
   }
 
   /**
@@ -178,72 +264,94 @@ export class DataTree {
    * chunk). Small values are packed into slabs that hold only node data: copied into Node's shared
    * pool instead, each would pin an 8 KiB slab shared with short-lived reply buffers.
    */
-  #ownCopy(data: Buffer | null): Buffer | null {
-    if (data === null) return null;
-    if (data.length > 1024) {
-      const copy = Buffer.allocUnsafeSlow(data.length);
-      copy.set(data);
-      return copy;
+  #copyData(node: TreeNode, data: Buffer | null): void {
+    if (data === null) node.adopt(null);
+    else this.#copyDataRange(node, data, 0, data.length);
+  }
+
+  /** #copyData of source[start, end). */
+  #copyDataRange(node: TreeNode, source: Uint8Array, start: number, end: number): void {
+    const length = end - start;
+    if (length > 1024) {
+      const copy = Buffer.allocUnsafeSlow(length);
+      copy.set(source.subarray(start, end));
+      node.adopt(copy);
+      return;
     }
-    if (this.#dataSlabOffset + data.length > this.#dataSlab.length) {
+    if (this.#dataSlabOffset + length > this.#dataSlab.length) {
       this.#dataSlab = Buffer.allocUnsafeSlow(64 * 1024);
       this.#dataSlabOffset = 0;
     }
-    const copy = this.#dataSlab.subarray(this.#dataSlabOffset, this.#dataSlabOffset + data.length);
-    copy.set(data);
-    this.#dataSlabOffset += data.length;
-    return copy;
+    const slab = this.#dataSlab;
+    const at = this.#dataSlabOffset;
+    slab.set(source.subarray(start, end), at);
+    this.#dataSlabOffset = at + length;
+    node.dataSource = slab;
+    node.dataStart = at;
+    node.dataLength = length;
   }
 
   get digest(): bigint {
-    return this.#treeDigest;
+    if (this.#digestPending !== 0) this.#foldDigest();
+    return this.#digestBase;
+  }
+
+  #foldDigest(): void {
+    this.#digestBase = BigInt.asIntN(64, this.#digestBase + BigInt(this.#digestPending));
+    this.#digestPending = 0;
   }
 
   /** Recomputes the path-and-data part of a node's digest (after create or setData). */
-  #digestPrefix(path: string, node: Znode): void {
-    const digestPath = path === '/' ? '' : path;
-    let register = crc32Update(CRC32_START, Buffer.from(digestPath, 'utf8'));
-    if (node.data !== null) register = crc32Update(register, node.data);
+  #digestPrefix(path: string, node: TreeNode): void {
+    let register = path === '/' ? CRC32_START : crc32UpdateUtf8(CRC32_START, path);
+    if (node.dataSource !== null) register = crc32UpdateRange(register, node.dataSource, node.dataStart, node.dataStart + node.dataLength);
     node.digestRegister = register;
   }
 
-  #nodeDigest(path: string, node: Znode): bigint {
-    if (path.startsWith('/zookeeper/')) return 0n;
-    const b = this.#statScratch;
+  /** The node's share of the tree digest, an unsigned 32-bit value. */
+  #nodeDigest(path: string, node: Znode): number {
+    if (path.startsWith('/zookeeper/')) return 0;
+    // A DataView writes a bigint without the intermediate bigints Buffer's writeBigInt64BE makes.
+    const v = this.#statView;
     const s = node.stat;
-    b.writeBigInt64BE(s.czxid, 0);
-    b.writeBigInt64BE(s.mzxid, 8);
-    b.writeBigInt64BE(s.pzxid, 16);
-    b.writeBigInt64BE(s.ctime, 24);
-    b.writeBigInt64BE(s.mtime, 32);
-    b.writeInt32BE(s.version, 40);
-    b.writeInt32BE(s.cversion, 44);
-    b.writeInt32BE(s.aversion, 48);
-    b.writeBigInt64BE(s.ephemeralOwner, 52);
-    return BigInt(crc32Finish(crc32Update(node.digestRegister, b)));
+    v.setBigInt64(0, s.czxid);
+    v.setBigInt64(8, s.mzxid);
+    v.setBigInt64(16, s.pzxid);
+    v.setBigInt64(24, s.ctime);
+    v.setBigInt64(32, s.mtime);
+    v.setInt32(40, s.version);
+    v.setInt32(44, s.cversion);
+    v.setInt32(48, s.aversion);
+    v.setBigInt64(52, s.ephemeralOwner);
+    return crc32Finish(crc32UpdateRange(node.digestRegister, this.#statScratch, 0, 60));
   }
 
   #digestIn(path: string, node: Znode): void {
-    this.#treeDigest = BigInt.asIntN(64, this.#treeDigest + this.#nodeDigest(path, node));
+    const share = this.#nodeDigest(path, node);
+    node.digest = share | 0;
+    this.#digestPending += share;
+    if (this.#digestPending > DIGEST_PENDING_LIMIT) this.#foldDigest();
   }
 
-  #digestOut(path: string, node: Znode): void {
-    this.#treeDigest = BigInt.asIntN(64, this.#treeDigest - this.#nodeDigest(path, node));
+  /** Takes the node's share out before its stat or data change (every change is bracketed by #digestOut and #digestIn). */
+  #digestOut(node: Znode): void {
+    this.#digestPending -= node.digest >>> 0;
+    if (this.#digestPending < -DIGEST_PENDING_LIMIT) this.#foldDigest();
   }
 
-  #addSpecialNode(path: string, aclIndex: number): Znode {
+  #addSpecialNode(path: string, aclIndex: number): TreeNode {
     const node = this.#newNode(Buffer.alloc(0), aclIndex, emptyStat());
     this.#nodes.set(path, node);
     const parent = this.#nodes.get(parentOf(path));
     assert(parent !== undefined, 'special nodes are added parent first');
-    this.#addChild(parent, baseName(path));
+    this.#addChild(parent, baseName(path), node);
     return node;
   }
 
-  #addChild(parent: Znode, name: string): void {
+  #addChild(parent: Znode, name: string, child: Znode): void {
     parent.orderedChildren = null;
-    if (parent.children === null) parent.children = new Set();
-    parent.children.add(name);
+    if (parent.children === null) parent.children = new Map();
+    parent.children.set(name, child);
     parent.childrenCapacity = grownCapacity(parent.childrenCapacity, parent.children.size);
   }
 
@@ -282,7 +390,7 @@ export class DataTree {
       cversion: (s.cversion * 2 - numChildren) | 0,
       aversion: s.aversion,
       ephemeralOwner: this.kindOf(node) === 'normal' ? s.ephemeralOwner : 0n,
-      dataLength: node.data === null ? 0 : node.data.length,
+      dataLength: node.dataLength,
       numChildren,
       pzxid: s.pzxid,
     };
@@ -291,9 +399,21 @@ export class DataTree {
   /** Children in the order 3.8 returns them. */
   childrenOf(node: Znode): string[] {
     if (node.children === null || node.children.size === 0) return [];
-    node.orderedChildren ??= javaHashSetOrder(node.children, node.childrenCapacity);
+    node.orderedChildren ??= hashSetOrder(node.children, node.childrenCapacity);
     // Callers may keep the list: hand out a copy so the cache stays ours.
     return node.orderedChildren.slice();
+  }
+
+  /** childrenOf without the copy, for a caller that only reads the list before the tree changes again. */
+  orderedChildrenOf(node: Znode): readonly string[] {
+    if (node.children === null || node.children.size === 0) return NO_CHILDREN;
+    node.orderedChildren ??= hashSetOrder(node.children, node.childrenCapacity);
+    return node.orderedChildren;
+  }
+
+  /** The child of `node` called `name` as the tree holds it now. */
+  childNode(node: Znode, name: string): Znode | undefined {
+    return node.children === null ? undefined : node.children.get(name);
   }
 
   /** Number of all descendants, as getAllChildrenNumber counts them. */
@@ -448,7 +568,7 @@ export class DataTree {
     const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
     // A replayed create may be older than the snapshot's view of the parent: never move it back.
     if (cversion > parent.stat.cversion) {
-      this.#digestOut(parentPath, parent);
+      this.#digestOut(parent);
       parent.stat.cversion = cversion;
       parent.stat.pzxid = zxid;
       this.#digestIn(parentPath, parent);
@@ -464,20 +584,20 @@ export class DataTree {
       ephemeralOwner,
       pzxid: zxid,
     };
+    const node = this.#newNode(null, this.acls.acquire(acl), stat);
     // The tree keeps its own copy: the request buffer may be a view of a whole socket chunk.
-    const ownData = this.#ownCopy(data);
-    const node = this.#newNode(ownData, this.acls.acquire(acl), stat);
-    this.#addChild(parent, childName);
+    this.#copyData(node, data);
+    this.#addChild(parent, childName, node);
     this.#nodes.set(path, node);
     this.#digestPrefix(path, node);
     this.#digestIn(path, node);
-    this.#approximateDataBytes += path.length + (ownData === null ? 0 : ownData.length);
+    this.#approximateDataBytes += path.length + node.dataLength;
     this.#index(path, node);
     if (parentPath.startsWith(QUOTA_PATH)) {
       if (childName === QUOTA_LIMITS_NODE) this.#quotaPaths.add(parentPath.slice(QUOTA_PATH.length));
       if (childName === QUOTA_STATS_NODE) this.#recountQuota(parentPath.slice(QUOTA_PATH.length));
     }
-    this.#updateQuotaStat(path, ownData === null ? 0 : ownData.length, 1);
+    this.#updateQuotaStat(path, node.dataLength, 1);
     this.#listener?.nodeCreated(path, parentPath);
     return this.statOf(node);
   }
@@ -485,7 +605,7 @@ export class DataTree {
   /** 3.8 repairs the parent's cversion/pzxid when a replayed create finds its node already there. */
   #adjustParentAfterReplayedCreate(parentPath: string, parent: Znode, parentCVersion: number, zxid: bigint): void {
     if (parentCVersion > parent.stat.cversion) {
-      this.#digestOut(parentPath, parent);
+      this.#digestOut(parent);
       parent.stat.cversion = parentCVersion;
       parent.stat.pzxid = zxid;
       this.#digestIn(parentPath, parent);
@@ -498,16 +618,16 @@ export class DataTree {
     if (parent === undefined) throw new NoNodeError();
     if (parent.children?.delete(baseName(path)) === true) parent.orderedChildren = null;
     if (zxid > parent.stat.pzxid) {
-      this.#digestOut(parentPath, parent);
+      this.#digestOut(parent);
       parent.stat.pzxid = zxid;
       this.#digestIn(parentPath, parent);
     }
     const node = this.#nodes.get(path);
     if (node === undefined) throw new NoNodeError();
-    this.#digestOut(path, node);
+    this.#digestOut(node);
     this.#nodes.delete(path);
     this.acls.release(node.aclIndex);
-    this.#approximateDataBytes -= path.length + (node.data === null ? 0 : node.data.length);
+    this.#approximateDataBytes -= path.length + node.dataLength;
     switch (this.kindOf(node)) {
       case 'container':
         this.#containers.delete(path);
@@ -529,28 +649,26 @@ export class DataTree {
     if (parentPath.startsWith(ZOOKEEPER_PATH) && baseName(path) === QUOTA_LIMITS_NODE) {
       this.#quotaPaths.delete(parentPath.slice(QUOTA_PATH.length));
     }
-    this.#updateQuotaStat(path, node.data === null ? 0 : -node.data.length, -1);
+    this.#updateQuotaStat(path, -node.dataLength, -1);
     this.#listener?.nodeDeleted(path, parentPath);
   }
 
   #setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
     const node = this.#nodes.get(path);
     if (node === undefined) throw new NoNodeError();
-    // Nothing outside the tree keeps a node's data beyond the current turn (replies and snapshots
-    // copy it), so a value that fits in the old one's bytes is written over them.
-    const old = node.data;
-    let ownData: Buffer | null;
-    if (data !== null && old !== null && data.length <= old.length && old.length <= 1024) {
-      ownData = old.subarray(0, data.length);
-      ownData.set(data);
-    } else {
-      ownData = this.#ownCopy(data);
-    }
-    const bytesDiff = (ownData === null ? 0 : ownData.length) - (node.data === null ? 0 : node.data.length);
+    const bytesDiff = (data === null ? 0 : data.length) - node.dataLength;
     this.#approximateDataBytes += bytesDiff;
     this.#updateQuotaStat(path, bytesDiff, 0);
-    this.#digestOut(path, node);
-    node.data = ownData;
+    this.#digestOut(node);
+    // Nothing outside the tree keeps a node's data beyond the current turn (replies and snapshots
+    // copy it), so a value that fits in the old one's bytes is written over them.
+    const source = node.dataSource;
+    if (data !== null && source !== null && data.length <= node.dataLength && node.dataLength <= 1024) {
+      source.set(data, node.dataStart);
+      node.dataLength = data.length;
+    } else {
+      this.#copyData(node, data);
+    }
     node.stat.mtime = time;
     node.stat.mzxid = zxid;
     node.stat.version = version;
@@ -566,7 +684,7 @@ export class DataTree {
     if (node === undefined) throw new NoNodeError();
     this.acls.release(node.aclIndex);
     node.aclIndex = this.acls.acquire(acl);
-    this.#digestOut(path, node);
+    this.#digestOut(node);
     node.stat.aversion = version;
     this.#digestIn(path, node);
     return this.statOf(node);
@@ -593,7 +711,7 @@ export class DataTree {
     const stats = parseQuotaStats(statNode.data);
     stats.set('count', (stats.get('count') ?? 0) + countDiff);
     stats.set('bytes', (stats.get('bytes') ?? 0) + bytesDiff);
-    statNode.data = formatQuotaStats(stats);
+    statNode.adopt(formatQuotaStats(stats));
   }
 
   /** When a quota's stats node appears, 3.8 counts the subtree it covers. */
@@ -608,11 +726,11 @@ export class DataTree {
       const node = this.#nodes.get(current);
       if (node === undefined) continue;
       count++;
-      bytes += node.data === null ? 0 : node.data.length;
-      for (const child of node.children ?? []) stack.push(current === '/' ? `/${child}` : `${current}/${child}`);
+      bytes += node.dataLength;
+      for (const child of node.children?.keys() ?? []) stack.push(current === '/' ? `/${child}` : `${current}/${child}`);
     }
     const stats = new Map<string, number>([['count', count], ['bytes', bytes]]);
-    statNode.data = formatQuotaStats(stats);
+    statNode.adopt(formatQuotaStats(stats));
   }
 
   /** Deletes the ephemerals of a session that no longer exists (recovery's dead-session cleanup). */
@@ -646,31 +764,79 @@ export class DataTree {
    * Replaces the whole tree with a snapshot's content: its ACL map, then its nodes in file order
    * (parents before children; the root's path is ""). Reference counts are rebuilt from the nodes
    * and unused ACL entries dropped, as 3.8 does. Returns an error message for a malformed tree.
+   * The nodes' data buffers are kept as given; their stats are copied.
    */
   loadSnapshot(acls: Iterable<readonly [number, readonly ACL[]]>, nodes: Iterable<SnapshotNodeInput>): string | null {
+    this.beginSnapshotLoad(acls);
+    for (const input of nodes) {
+      const problem = this.#loadNode(input.path, this.#newNode(input.data, input.aclIndex, { ...input.stat }));
+      if (problem !== null) return problem;
+    }
+    return this.finishSnapshotLoad();
+  }
+
+  /**
+   * loadSnapshot in steps, for a snapshot read as a stream: this call, then loadSnapshotNode for
+   * every node in file order, then finishSnapshotLoad. The tree is not usable in between.
+   */
+  beginSnapshotLoad(acls: Iterable<readonly [number, readonly ACL[]]>): void {
     this.#nodes.clear();
     this.#ephemerals.clear();
     this.#containers.clear();
     this.#ttls.clear();
     this.acls.clear();
     this.#approximateDataBytes = 0;
-    this.#treeDigest = 0n;
+    this.#digestBase = 0n;
+    this.#digestPending = 0;
+    this.#loadParentPath = null;
+    this.#loadParent = null;
     for (const [index, acl] of acls) this.acls.restore(index, acl, 0);
-    for (const input of nodes) {
-      const path = input.path === '' ? '/' : input.path;
-      const node = this.#newNode(input.data, input.aclIndex, { ...input.stat });
-      if (path !== '/') {
-        const parent = this.#nodes.get(parentOf(path));
+  }
+
+  /**
+   * The next node of a snapshot being loaded. Its data is copied from source[dataStart, dataEnd)
+   * (dataStart -1: null data), so the source can be a read buffer that is reused; the stat object
+   * becomes the node's own. Returns an error message for a malformed tree.
+   */
+  loadSnapshotNode(path: string, source: Uint8Array, dataStart: number, dataEnd: number, aclIndex: number, stat: ZnodeStat): string | null {
+    const node = new TreeNode(aclIndex, stat);
+    if (dataStart >= 0) this.#copyDataRange(node, source, dataStart, dataEnd);
+    return this.#loadNode(path, node);
+  }
+
+  #loadNode(inputPath: string, node: TreeNode): string | null {
+    const path = inputPath === '' ? '/' : inputPath;
+    if (path !== '/') {
+      // As parentOf and baseName, but a run of siblings finds its parent without a map lookup.
+      const slash = path.lastIndexOf('/');
+      let parent: TreeNode | undefined;
+      const cachedPath = this.#loadParentPath;
+      if (slash > 0 && cachedPath !== null && cachedPath.length === slash && path.startsWith(cachedPath)) {
+        parent = this.#loadParent as TreeNode;
+      } else {
+        const parentPath = slash <= 0 ? '/' : path.slice(0, slash);
+        parent = this.#nodes.get(parentPath);
         if (parent === undefined) return `snapshot lists ${path} before its parent`;
-        this.#addChild(parent, baseName(path));
+        this.#loadParentPath = parentPath;
+        this.#loadParent = parent;
       }
-      this.#nodes.set(path, node);
-      this.#digestPrefix(path, node);
-      this.#digestIn(path, node);
-      this.acls.addUsage(input.aclIndex);
-      this.#approximateDataBytes += path.length + (input.data === null ? 0 : input.data.length);
-      this.#index(path, node);
+      this.#addChild(parent, path.slice(slash + 1), node);
     }
+    // A path listed twice replaces the node; a cached parent must not be the replaced one.
+    if (path === this.#loadParentPath) this.#loadParentPath = null;
+    this.#nodes.set(path, node);
+    this.#digestPrefix(path, node);
+    this.#digestIn(path, node);
+    this.acls.addUsage(node.aclIndex);
+    this.#approximateDataBytes += path.length + node.dataLength;
+    if (node.stat.ephemeralOwner !== 0n) this.#index(path, node);
+    return null;
+  }
+
+  /** Ends loadSnapshot in steps; returns an error message for a malformed tree. */
+  finishSnapshotLoad(): string | null {
+    this.#loadParentPath = null;
+    this.#loadParent = null;
     if (!this.#nodes.has('/')) return 'snapshot has no root node';
     this.acls.purgeUnused();
     // 3.8's setupQuota: find every quota limit and count its subtree again.

@@ -175,6 +175,9 @@ export function executeRead(env: ReadEnvironment, ctx: ReadContext, request: Rea
     case 'checkWatches': {
       const kind = watcherKind(request.record.type);
       if (kind === undefined) return failed(ErrorCode.marshallingError);
+      // 3.8's watch table computes the parent of the path as it looks the path up, and a path with
+      // no '/' has none: the exception ends as MarshallingError (checkWatches only).
+      if (!request.record.path.includes('/')) return failed(ErrorCode.marshallingError);
       return env.watches.contains(request.record.path, kind, ctx.watcher) ? ok(NO_BODY) : failed(ErrorCode.noWatcher);
     }
     case 'removeWatches': {

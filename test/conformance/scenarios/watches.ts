@@ -112,6 +112,8 @@ export const watchScenarios: Scenario[] = [
       rq('checkWatches /x type 9', req.checkWatches('/x', 9)),
       rq('removeWatches /x type 0', req.removeWatches('/x', 0)),
       rq('removeWatches invalid path', req.removeWatches('x', WatcherType.any)),
+      rq('checkWatches path without a slash', req.checkWatches('x', WatcherType.any)),
+      rq('checkWatches relative path with a slash', req.checkWatches('x/y', WatcherType.data)),
       rq('setData /x (b): no notification expected', req.setData('/x', 'q'), 'b'),
       notifications('a', 1, 300),
     ],

@@ -110,8 +110,22 @@ export interface WatchArg {
 /** How a request ends: its reply's error code, and the reply body when that code is 0. */
 type Complete = (err: number, reader: JuteReader | null) => void;
 
+/** The header of the server's reply to one request (see ZooKeeperClient.onReply). */
+export interface ReplyInfo {
+  readonly xid: number;
+  /** The request's op code (OpCode: 4 getData, 5 setData, 14 multi, -11 closeSession...). */
+  readonly op: number;
+  /** The zxid the server had reached when it answered (ReplyHeader.zxid). */
+  readonly zxid: bigint;
+  /** 0, or the error code the request failed with. */
+  readonly err: number;
+}
+
+export type ReplyListener = (reply: ReplyInfo) => void;
+
 interface Entry {
   readonly xid: number;
+  readonly op: number;
   readonly frame: Buffer;
   readonly complete: Complete;
 }
@@ -213,6 +227,7 @@ export class ZooKeeperClient {
   readonly #closeTimeoutMs: number;
   readonly #defaultWatcher: Watcher | undefined;
   readonly #listeners = new Set<Watcher>();
+  readonly #replyListeners = new Set<ReplyListener>();
   readonly #watches = new WatchRegistry<WatcherRef>();
 
   #state: ClientState = 'CONNECTING';
@@ -237,7 +252,7 @@ export class ZooKeeperClient {
   #inflight: Entry[] = [];
   readonly #auths: AuthEntry[] = [];
   #authInflight: AuthEntry[] = [];
-  #closing: Promise<void> | undefined;
+  #closing: Promise<boolean> | undefined;
 
   /** Starts connecting at once; use `ZooKeeperClient.connect` to wait for the session. */
   constructor(connectString: string, options: ClientOptions = {}) {
@@ -314,6 +329,20 @@ export class ZooKeeperClient {
     this.#listeners.add(listener);
     return () => {
       this.#listeners.delete(listener);
+    };
+  }
+
+  /**
+   * Adds a listener of every reply header to a request of this client (not pings, auth packets,
+   * SetWatches or notifications), in the order they arrive, called before the request's promise
+   * settles. Its zxid is what the caller saw of the server's history at that reply, which a caller
+   * that runs one request at a time can attribute to that request (the Jepsen harness records it
+   * per operation). Returns a function that removes the listener.
+   */
+  onReply(listener: ReplyListener): () => void {
+    this.#replyListeners.add(listener);
+    return () => {
+      this.#replyListeners.delete(listener);
     };
   }
 
@@ -514,27 +543,32 @@ export class ZooKeeperClient {
   }
 
   /**
-   * Closes the session (closeSession, answered by the server, then the socket) and emits Closed.
-   * Requests made afterwards fail with SessionExpired, as in Java.
+   * Closes the session (closeSession, then the socket) and emits Closed. Resolves true once the
+   * server answered the closeSession (the session and its ephemerals are gone), false when that
+   * could not be confirmed within `timeoutMs` (default closeTimeoutMs): the connection dropped, no
+   * server was connected, or the session had already expired; the session then ends when it
+   * expires. Never rejects; a second call returns the first one's answer. Requests made afterwards
+   * fail with SessionExpired, as in Java.
    */
-  close(): Promise<void> {
+  close(timeoutMs = this.#closeTimeoutMs): Promise<boolean> {
     if (this.#closing !== undefined) return this.#closing;
-    if (!this.isAlive()) return Promise.resolve();
-    this.#closing = this.#close();
+    if (!this.isAlive()) return Promise.resolve(false);
+    this.#closing = this.#close(timeoutMs);
     return this.#closing;
   }
 
   // ---- internals --------------------------------------------------------------------------------
 
-  async #close(): Promise<void> {
-    // As in Java, a connection being set up is finished to close the session properly; between
-    // attempts there is nothing to close on the server.
+  async #close(timeoutMs: number): Promise<boolean> {
+    // As in Java, a connection being set up is finished to close the session properly, but none is
+    // started: between attempts the session is left to expire.
+    let confirmed = false;
     if (this.#conn !== null) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#closeTimeoutMs);
-        this.#submit(OpCode.closeSession, null, () => {
+      confirmed = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), timeoutMs);
+        this.#submit(OpCode.closeSession, null, (err) => {
           clearTimeout(timer);
-          resolve();
+          resolve(err === 0);
         });
       });
     }
@@ -542,6 +576,7 @@ export class ZooKeeperClient {
     this.#state = 'CLOSED';
     this.#teardown(ErrorCode.sessionExpired);
     this.#stateEvent('Closed');
+    return confirmed;
   }
 
   #getData(clientPath: string, serverPath: string, watcher: WatcherRef | undefined): Promise<{ data: Buffer | null; stat: Stat }> {
@@ -672,7 +707,7 @@ export class ZooKeeperClient {
       writeRequestHeader(w, { xid, type: op });
       write?.(w);
     });
-    const entry: Entry = { xid, frame, complete };
+    const entry: Entry = { xid, op, frame, complete };
     const conn = this.#conn;
     if (conn?.handshaken === true) {
       this.#inflight.push(entry);
@@ -811,7 +846,7 @@ export class ZooKeeperClient {
         if (persistent) writeSetWatches2(w, { ...common, persistentWatches: batch.persistent, persistentRecursiveWatches: batch.persistentRecursive });
         else writeSetWatches(w, common);
       });
-      entries.push({ xid: Xid.setWatches, frame, complete: ignore });
+      entries.push({ xid: Xid.setWatches, op: persistent ? OpCode.setWatches2 : OpCode.setWatches, frame, complete: ignore });
     }
     return entries;
   }
@@ -848,6 +883,16 @@ export class ZooKeeperClient {
     if (entry?.xid !== header.xid) throw new Error(`reply xid ${String(header.xid)} out of order`);
     this.#inflight.shift();
     if (header.zxid > 0n) this.#lastZxid = header.zxid;
+    if (entry.xid !== Xid.setWatches) {
+      const reply: ReplyInfo = { xid: entry.xid, op: entry.op, zxid: header.zxid, err: header.err };
+      for (const listener of [...this.#replyListeners]) {
+        try {
+          listener(reply);
+        } catch (err) {
+          process.emitWarning(`a ZooKeeper reply listener threw: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
     entry.complete(header.err, header.err === 0 ? reader : null);
   }
 

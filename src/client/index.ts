@@ -1,6 +1,6 @@
 // zk-ts's own ZooKeeper client: see README.md in this folder.
 
-export { ZooKeeperClient, type ClientOptions, type CreateOptions, type WatchArg } from './client.js';
+export { ZooKeeperClient, type ClientOptions, type CreateOptions, type ReplyInfo, type ReplyListener, type WatchArg } from './client.js';
 export { parseConnectString, formatServerAddress, DEFAULT_CLIENT_PORT, type ConnectString, type ServerAddress } from './connect-string.js';
 export { IllegalArgumentError, ZooKeeperError, errorCodeName, keeperErrorMessage } from './errors.js';
 export {

@@ -1,9 +1,14 @@
-// The harness end to end: the CI's short profile (register and set workloads under kill and
-// partition nemeses on a 3-node Apache ZooKeeper 3.8 ensemble, proxy network) must be valid, and
-// the checkers must have teeth: a stale read injected into a real recorded history, an
-// acknowledged element dropped from a real final read, and a history recorded with a client bug
-// (node-zookeeper-client's multi check of version 0) are all reported.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// The harness end to end. CI's short profile (`jepsen test --profile short`: register and set
+// workloads under kill and partition nemeses on a 3-node ensemble of our server, proxy network)
+// must be valid. The harness must have teeth: our server with a deliberately broken leader
+// (-Dzkts.test.fault=ack-before-quorum: writes acknowledged before a quorum logged them) loses
+// acknowledged writes under a partition that cuts off the leader, and the set checker reports
+// them, while the same run against the healthy server is valid; a stale read injected into a
+// recorded history, an acknowledged element dropped from a recorded final read, and a history
+// recorded with a client bug (node-zookeeper-client's multi check of version 0) are reported too.
+// A short run against Apache ZooKeeper 3.8, the reference the harness was calibrated on, guards
+// against the harness itself reporting violations that are not there.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,12 +16,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { javaZooKeeperAvailable } from '../support/java-zookeeper.js';
 import { checkHistory } from './checker/check.js';
+import { parseTestArgs } from './commands/test.js';
 import { makeModel } from './checker/models.js';
 import { EdnSet, isVector, printEdn, type EdnValue } from './history/edn.js';
 import { parseHistory, type Operation } from './history/history.js';
 import { makeSchedule } from './nemesis/schedule.js';
 import { NEMESES, resolveNemeses } from './nemesis/nemeses.js';
-import { defaultConfig, runTest, type RunResult } from './runner/run.js';
+import { runTest, type RunResult, type TestConfig } from './runner/run.js';
 import { Rng } from './runner/rng.js';
 import { registerWorkload } from './workloads/register.js';
 import { checkSet } from './workloads/set.js';
@@ -30,6 +36,38 @@ afterAll(() => {
   if (keep.length === 0) rmSync(out, { recursive: true, force: true });
   else console.warn(`jepsen: runs kept for inspection: ${keep.join(', ')}`);
 });
+
+/** The configs `jepsen test <args>` runs (one per workload), with the runs' folders under `out`. */
+function configsOf(args: readonly string[], folder: string): TestConfig[] {
+  const request = parseTestArgs([...args, '--out', join(out, folder)]);
+  if (request.kind !== 'runs') throw new Error(`not a run: ${args.join(' ')}`);
+  return request.configs;
+}
+
+function only<T>(items: readonly T[]): T {
+  if (items.length !== 1 || items[0] === undefined) throw new Error(`expected one item, got ${items.length}`);
+  return items[0];
+}
+
+/**
+ * Runs one config; a run that is not what the test expects is kept (not deleted with the rest),
+ * and the message says how to replay it.
+ */
+async function run(config: TestConfig, replay: string, expected: boolean): Promise<{ result: RunResult; message: string }> {
+  const result = await runTest(config);
+  if (result.valid !== expected || result.error !== undefined) keep.push(result.dir);
+  const verdicts = result.verdicts.map((v) => `${v.checker}: ${String(v.valid)} (${v.summary})`).join('; ');
+  const message = `${config.workload} seed ${config.seed}: valid=${String(result.valid)} ${verdicts}${result.error === undefined ? '' : ` error: ${result.error.split('\n')[0] ?? ''}`}; history and report in ${result.dir}; replay: npm run -s jepsen -- ${replay}`;
+  return { result, message };
+}
+
+/** Every node's server.log of a run, concatenated. */
+function serverLogs(dir: string): string {
+  return readdirSync(dir)
+    .filter((name) => /^n\d+$/.test(name))
+    .map((name) => readFileSync(join(dir, name, 'server.log'), 'utf8'))
+    .join('\n');
+}
 
 function options(): WorkloadOptions {
   return { root: '/jepsen', nodes: 3, readMode: 'check', sessionTimeoutMs: 10_000, opTimeoutMs: 5000, clientFactory: nzkFactory, connectString: '', opsPerKey: 200 };
@@ -128,46 +166,45 @@ describe('teeth: the checkers catch violations', () => {
   });
 });
 
-describe.skipIf(!java)('short profile against Apache ZooKeeper 3.8 (3 nodes, kill and partition)', () => {
+// Seeds are fixed so that a failure in CI replays from the command in its message. This one's
+// schedule: kill-leader, a majorities ring, then the leader cut off.
+const SHORT = ['test', '--profile', 'short', '--seed', '20261176'];
+
+describe('CI short profile: our 3-node ensemble under kill and partition', () => {
   let register: RunResult | undefined;
   let set: RunResult | undefined;
+  const configs = configsOf(SHORT.slice(1), 'short');
 
-  it('register under kill and partition is linearizable', { timeout: 150_000 }, async () => {
-    const config = defaultConfig({
-      dir: join(out, 'register'),
-      workload: 'register',
-      nemesis: 'kill,partition',
-      timeLimitS: 22,
-      seed: 20261126,
-      faultS: [3, 6],
-      quietS: [2, 4],
-    });
-    register = await runTest(config);
-    if (register.valid !== true) keep.push(register.dir);
-    expect(register.error).toBeUndefined();
-    expect(register.stats.ok).toBeGreaterThan(100);
-    expect(register.stats.nemesisOps).toBeGreaterThan(4);
-    expect(register.valid).toBe(true);
-    const report = readFileSync(join(register.dir, 'report.html'), 'utf8');
+  it('runs what --profile short runs: register and set, kill and partition, 3 nodes of ours', () => {
+    expect(configs.map((c) => [c.workload, c.server, c.nodes, c.nemesis])).toEqual([
+      ['register', 'ours', 3, 'kill,partition'],
+      ['set', 'ours', 3, 'kill,partition'],
+    ]);
+  });
+
+  it('register under kill and partition is linearizable', { timeout: 240_000 }, async () => {
+    const config = configs.find((c) => c.workload === 'register');
+    if (config === undefined) throw new Error('no register run in the profile');
+    const { result, message } = await run(config, `${SHORT.join(' ')} --workload register`, true);
+    register = result;
+    expect(result.error, message).toBeUndefined();
+    expect(result.stats.ok, message).toBeGreaterThan(100);
+    expect(result.stats.nemesisOps, message).toBeGreaterThan(4);
+    expect(result.valid, message).toBe(true);
+    const report = readFileSync(join(result.dir, 'report.html'), 'utf8');
     expect(report).toContain('<svg');
     // self-contained: nothing loaded from elsewhere
     expect(report).not.toMatch(/<script[^>]+src=|<link[^>]+href=|(src|href)=["']?https?:|url\(\s*["']?https?:|@import/);
   });
 
-  it('set under kill and partition loses no acknowledged element', { timeout: 150_000 }, async () => {
-    const config = defaultConfig({
-      dir: join(out, 'set'),
-      workload: 'set',
-      nemesis: 'kill,partition',
-      timeLimitS: 18,
-      seed: 20261127,
-      faultS: [3, 6],
-      quietS: [2, 4],
-    });
-    set = await runTest(config);
-    if (set.valid !== true) keep.push(set.dir);
-    expect(set.error).toBeUndefined();
-    expect(set.valid).toBe(true);
+  it('set under kill and partition loses no acknowledged element', { timeout: 240_000 }, async () => {
+    const config = configs.find((c) => c.workload === 'set');
+    if (config === undefined) throw new Error('no set run in the profile');
+    const { result, message } = await run(config, `${SHORT.join(' ')} --workload set`, true);
+    set = result;
+    expect(result.error, message).toBeUndefined();
+    expect(result.stats.ok, message).toBeGreaterThan(100);
+    expect(result.valid, message).toBe(true);
   });
 
   it('teeth: a stale read injected into the recorded register history is reported, with its window', () => {
@@ -195,5 +232,45 @@ describe.skipIf(!java)('short profile against Apache ZooKeeper 3.8 (3 nodes, kil
     const v = checkSet(broken);
     expect(v.valid).toBe(false);
     expect((v.details as { lost: number[] }).lost).toEqual([acked.value]);
+  });
+});
+
+// Every fault cuts the leader off for 7-9 s, longer than the ~5 s (syncLimit) after which the
+// others elect a new leader: the broken leader acknowledges adds until it notices, and they are
+// gone once it rejoins and the new leader truncates its log.
+const TEETH = ['test', '--workload', 'set', '--nemesis', 'partition-leader', '--server', 'ours', '--nodes', '3', '--time-limit', '20', '--fault', '7,9', '--quiet', '2,3', '--seed', '20261128'];
+
+describe('teeth: our server with a leader that acknowledges writes before a quorum has them', () => {
+  it('is valid without the fault', { timeout: 240_000 }, async () => {
+    const config = only(configsOf(TEETH.slice(1), 'teeth-healthy'));
+    const { result, message } = await run(config, TEETH.join(' '), true);
+    expect(result.error, message).toBeUndefined();
+    expect(serverLogs(result.dir)).not.toContain('TEST FAULT ON');
+    expect(result.stats.nemesisOps, message).toBeGreaterThanOrEqual(4);
+    expect(result.valid, message).toBe(true);
+  });
+
+  it('loses acknowledged adds with -Dzkts.test.fault=ack-before-quorum, and the set checker says so', { timeout: 240_000 }, async () => {
+    const config = only(configsOf([...TEETH.slice(1), '--test-fault', 'ack-before-quorum'], 'teeth-faulty'));
+    expect(config.serverEnv).toEqual({ SERVER_JVMFLAGS: '-Dzkts.test.fault=ack-before-quorum' });
+    const { result, message } = await run(config, `${TEETH.join(' ')} --test-fault ack-before-quorum`, false);
+    expect(result.error, message).toBeUndefined();
+    // a stale build without the fault would run a healthy server here
+    expect(serverLogs(result.dir)).toContain('TEST FAULT ON');
+    expect(result.valid, message).toBe(false);
+    const verdict = only(result.verdicts);
+    expect(verdict.checker).toBe('set');
+    expect((verdict.details as { lost: number[] }).lost.length, message).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(!java)('calibration guard: Apache ZooKeeper 3.8 under the same profile is valid', () => {
+  it('register under kill and partition is linearizable', { timeout: 240_000 }, async () => {
+    const args = [...SHORT.slice(1), '--server', 'java', '--workload', 'register', '--time-limit', '15'];
+    const config = only(configsOf(args, 'java'));
+    const { result, message } = await run(config, ['test', ...args].join(' '), true);
+    expect(result.error, message).toBeUndefined();
+    expect(result.stats.ok, message).toBeGreaterThan(100);
+    expect(result.valid, message).toBe(true);
   });
 });

@@ -4,6 +4,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { freePort } from '../support/free-port.js';
 import { HEALTHY, TcpProxy, type LinkPolicy } from './net/proxy.js';
 import { Rng } from './runner/rng.js';
 
@@ -103,6 +104,39 @@ describe('TcpProxy', () => {
     p.resetAll();
     await c.closed;
     expect(p.stats.resets).toBe(1);
+  });
+
+  it('with connectRetryMs, tries a target that is not listening yet again, the client waiting', async () => {
+    const port = await freePort();
+    const p = await startProxy(port, () => HEALTHY, { connectRetryMs: 2000 });
+    const c = await client(p.port);
+    c.socket.write('early');
+    await sleep(300);
+    const chunks: Buffer[] = [];
+    const late = createServer((s) => {
+      sockets.push(s);
+      s.on('data', (d: Buffer) => {
+        chunks.push(d);
+        s.write(d);
+      });
+      s.on('error', () => undefined);
+    });
+    servers.push(late);
+    await new Promise<void>((resolve) => late.listen(port, '127.0.0.1', () => resolve()));
+    for (let i = 0; i < 200 && c.data().length < 5; i++) await sleep(10);
+    expect(Buffer.concat(chunks).toString()).toBe('early');
+    expect(c.data().toString()).toBe('early');
+  });
+
+  it('without connectRetryMs, or once it ran out, closes a client whose target refuses it', async () => {
+    const port = await freePort();
+    const at = Date.now();
+    const p = await startProxy(port, () => HEALTHY);
+    await (await client(p.port)).closed;
+    const q = await startProxy(port, () => HEALTHY, { connectRetryMs: 300 });
+    await (await client(q.port)).closed;
+    expect(Date.now() - at).toBeGreaterThanOrEqual(250);
+    expect(p.stats.open + q.stats.open).toBe(0);
   });
 
   it('rewrites the election initial message and duplicates frames on election links', async () => {

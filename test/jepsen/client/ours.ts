@@ -1,12 +1,10 @@
 /**
  * {@link ClientFactory} over zk-ts's own client (src/client, over our jute codec): the second,
  * independent client, so that a bug of node-zookeeper-client cannot hide a server bug (or make
- * one up). It has sync and exposes the last zxid of reply headers and the server it is on.
- *
- * closeSession(): src/client's close() waits for the server's answer to closeSession but resolves
- * the same way when it times out or the connection drops, so an acknowledged close cannot be told
- * from an unacknowledged one; closeSession() therefore closes and then rejects (the ephemeral
- * workload records such a close as failed, which only weakens its "gone after close" check).
+ * one up). It has sync, tells the server it is on, and gives the zxid of every reply header
+ * (src/client's onReply), so lastZxid() is the zxid of the reply to the op just completed.
+ * closeSession() resolves only when the server answered the closeSession (src/client's close()
+ * says whether it did).
  */
 import { ZooKeeperClient, ZooKeeperError, type Op, type OpResult, type WatchedEvent } from '../../../src/client/index.js';
 import type { Stat } from '../../../src/jute/records.js';
@@ -81,7 +79,13 @@ class OursClient implements ZkClient {
   /** Replies and notifications in the order their callbacks ran (see nzk.ts). */
   private arrivals = 0;
 
+  /** The zxid of the last reply header; a worker runs one op at a time, so it is that op's. */
+  private replyZxid: bigint | undefined;
+
   constructor(private readonly c: ZooKeeperClient) {
+    c.onReply((r) => {
+      if (r.zxid > 0n) this.replyZxid = r.zxid;
+    });
     c.onEvent((e) => {
       if (e.type !== 'None') return;
       const st: SessionState | undefined =
@@ -107,7 +111,7 @@ class OursClient implements ZkClient {
   }
 
   lastZxid(): bigint | undefined {
-    return this.c.lastZxid;
+    return this.replyZxid;
   }
 
   server(): string | undefined {
@@ -177,17 +181,12 @@ class OursClient implements ZkClient {
     this.listeners.push(listener);
   }
 
-  async closeSession(): Promise<void> {
-    await this.close();
-    throw new ZkError(ZK_ERRORS.API_ERROR, 'src/client cannot confirm that closeSession was acknowledged');
+  async closeSession(timeoutMs: number): Promise<void> {
+    if (!(await this.c.close(timeoutMs))) throw new ZkError(ZK_ERRORS.CONNECTION_LOSS, 'closeSession was not acknowledged');
   }
 
   async close(): Promise<void> {
-    try {
-      await this.c.close();
-    } catch {
-      // closing never fails the caller
-    }
+    await this.c.close();
   }
 }
 

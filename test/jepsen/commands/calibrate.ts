@@ -1,8 +1,9 @@
 /**
  * `calibrate`: runs every workload under every nemesis family (one run each, short), and prints
  * a markdown table of the verdicts (also written to <out>/calibration.md and .json). Families the
- * server cannot support (test hooks, for Java) are listed as skipped without a run. Exit code as
- * `test`: 0 all valid, 1 one invalid, 2 one unknown, 4 a run failed.
+ * server cannot support (test hooks) are listed as skipped: without a run for Java, after the first
+ * run that found none of their nemeses usable for other servers. Exit code as `test`: 0 all valid,
+ * 1 one invalid, 2 one unknown, 4 a run failed.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,11 +98,19 @@ export const calibrateCommand: Command = {
     const rows: { workload: string; family: string; valid: boolean | 'unknown' | 'skipped'; ops: number; faults: number; summary: string; dir?: string }[] = [];
     let exit = 0;
     const rank = (c: number) => (c === EXIT_INTERNAL ? 3 : c === 1 ? 2 : c === 2 ? 1 : 0);
+    // Families none of whose nemeses the server supports (found by the first run that tried): a
+    // run under them would be a run without faults, so later workloads skip them.
+    const unsupported = new Map<string, string>();
     for (const workload of workloads) {
       for (const family of families) {
         const hookOnly = resolveNemeses(family).length > 0 && resolveNemeses(family).every((n) => HOOK_FAMILIES.has(n.family));
         if (server === 'java' && hookOnly) {
           rows.push({ workload, family, valid: 'skipped', ops: 0, faults: 0, summary: 'Apache ZooKeeper has no test hooks' });
+          continue;
+        }
+        const skipReason = unsupported.get(family);
+        if (skipReason !== undefined) {
+          rows.push({ workload, family, valid: 'skipped', ops: 0, faults: 0, summary: skipReason });
           continue;
         }
         const dir = join(out, `${workload}-${family}`);
@@ -113,6 +122,15 @@ export const calibrateCommand: Command = {
           },
           log,
         );
+        const skipped = result.stats.skippedNemeses;
+        // (a run without faults that still found a violation is reported as such below)
+        if (resolveNemeses(family).length > 0 && skipped.length === resolveNemeses(family).length && result.valid === true && result.error === undefined) {
+          const reason = `not supported by the server: ${[...new Set(skipped.map((n) => n.reason))].join('; ')}`;
+          unsupported.set(family, reason);
+          rows.push({ workload, family, valid: 'skipped', ops: result.stats.ops, faults: 0, summary: reason, dir });
+          log(`${workload} × ${family}: skipped (${reason})`);
+          continue;
+        }
         const faults = result.stats.nemesisOps > 0 ? Math.floor(result.stats.nemesisOps / 4) : 0;
         const summary = result.error !== undefined ? `run failed: ${result.error.split('\n')[0] ?? ''}` : result.verdicts.map((v) => `${v.checker}: ${v.summary}`).join(' / ');
         rows.push({ workload, family, valid: result.error === undefined ? result.valid : 'unknown', ops: result.stats.ops, faults, summary, dir });

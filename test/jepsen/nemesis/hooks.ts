@@ -2,9 +2,7 @@
  * Test hooks a server under test may expose, for the faults that cannot be injected from outside
  * the process: clock jumps and skew, and losing the writes it has not fsynced (a power loss).
  * Apache ZooKeeper has none; a server without them gets those nemeses skipped, with the reason in
- * the history and the report.
- *
- * THE INTERFACE ASKED OF OUR SERVER (zk-ts), for when it grows test hooks:
+ * the history and the report. Ours has them (src/testing/test-hooks.ts), on this interface:
  *
  * When the environment variable `ZK_TEST_HOOKS_SOCKET` is set (the launcher sets it to
  * `<node dir>/hooks.sock` for every node), the server listens on that unix socket and answers

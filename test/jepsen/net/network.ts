@@ -88,6 +88,9 @@ async function reservePorts(count: number): Promise<{ ports: number[]; release: 
   };
 }
 
+/** How long a quorum-link proxy tries a refused leader again (a learner would, for initLimit). */
+const QUORUM_CONNECT_RETRY_MS = 2000;
+
 const PROXY_CAPABILITIES: ReadonlySet<NetCapability> = new Set(['partition', 'one-way', 'loss', 'delay', 'bandwidth', 'duplicate', 'reset']);
 
 /**
@@ -132,6 +135,10 @@ export class ProxyNetwork implements Network {
             upstream: up,
             downstream: down,
             rng: rng.fork(`q${i}-${j}`),
+            // A node listens on its quorum port only while it leads, and a follower often connects
+            // the moment both decided, before the leader listens: without the proxy it is refused
+            // and tries again; through it, it would see a closed connection and give up the round.
+            connectRetryMs: QUORUM_CONNECT_RETRY_MS,
           });
           const e = new TcpProxy({
             name: `election ${i}->${j}`,

@@ -16,6 +16,12 @@
  *   duplicates, so this is the only level where duplication means something.
  * - reset: with the given probability per chunk, the connection is reset (RST both ways).
  *
+ * The kernel completes a connection to the proxy before the proxy connects to the target, so a
+ * target that is not listening cannot refuse the client as it would without the proxy (the
+ * client would see ECONNREFUSED and, like a ZooKeeper learner, try again a moment later); it sees
+ * a connection that closes. With `connectRetryMs`, the proxy plays the client's retries instead:
+ * it tries the target again every 50 ms for that long, the client's bytes waiting meanwhile.
+ *
  * Election links also rewrite the initiator's own election address in the initial message
  * (protocol versions -65536 and -65535 of QuorumCnxManager), so that the receiver, when it closes
  * the connection and connects back (it does when its id is larger), connects back through the
@@ -75,7 +81,11 @@ export interface ProxyOptions {
   /** For zk-election framing: the `host:port` to put in the initial message instead of the sender's own. */
   readonly electionAddress?: () => string | undefined;
   readonly rng?: Rng;
+  /** How long a refused connection to the target is tried again (default 0: the client is closed at once). */
+  readonly connectRetryMs?: number;
 }
+
+const CONNECT_RETRY_EVERY_MS = 50;
 
 export interface ProxyStats {
   connections: number;
@@ -341,6 +351,8 @@ export class TcpProxy {
   readonly stats: ProxyStats = { connections: 0, open: 0, bytesUp: 0, bytesDown: 0, resets: 0, duplicated: 0, rewrittenInitialMessages: 0 };
   private server: Server | undefined;
   private readonly conns = new Set<Connection>();
+  /** Accepted clients whose connection to the target is not made yet: what close() must end. */
+  private readonly connecting = new Set<{ readonly inbound: Socket; outbound: Socket | undefined; timer: NodeJS.Timeout | undefined }>();
   private address: Endpoint | undefined;
   private readonly rng: Rng;
 
@@ -383,10 +395,45 @@ export class TcpProxy {
   private accept(inbound: Socket): void {
     this.stats.connections++;
     this.stats.open++;
-    const t = this.options.target;
-    const outbound = 'path' in t ? connect({ path: t.path }) : connect({ host: t.host, port: t.port });
-    const conn = new Connection(this, inbound, outbound, this.options, this.rng.fork(`c${this.stats.connections}`));
-    this.conns.add(conn);
+    const rng = this.rng.fork(`c${this.stats.connections}`);
+    const retryUntil = Date.now() + (this.options.connectRetryMs ?? 0);
+    // The client's bytes stay in its socket until the target answers.
+    inbound.pause();
+    const pending: { readonly inbound: Socket; outbound: Socket | undefined; timer: NodeJS.Timeout | undefined } = { inbound, outbound: undefined, timer: undefined };
+    this.connecting.add(pending);
+    const giveUp = () => {
+      if (!this.connecting.delete(pending)) return;
+      if (pending.timer !== undefined) clearTimeout(pending.timer);
+      pending.outbound?.destroy();
+      inbound.destroy();
+      this.stats.open--;
+    };
+    inbound.on('error', giveUp);
+    inbound.on('close', giveUp);
+    const attempt = () => {
+      pending.timer = undefined;
+      const t = this.options.target;
+      const outbound = 'path' in t ? connect({ path: t.path }) : connect({ host: t.host, port: t.port });
+      pending.outbound = outbound;
+      outbound.once('error', (e: NodeJS.ErrnoException) => {
+        outbound.destroy();
+        if (!this.connecting.has(pending)) return;
+        if (e.code === 'ECONNREFUSED' && Date.now() + CONNECT_RETRY_EVERY_MS <= retryUntil) pending.timer = setTimeout(attempt, CONNECT_RETRY_EVERY_MS);
+        else giveUp();
+      });
+      outbound.once('connect', () => {
+        if (!this.connecting.delete(pending)) {
+          outbound.destroy();
+          return;
+        }
+        outbound.removeAllListeners('error');
+        inbound.removeListener('error', giveUp);
+        inbound.removeListener('close', giveUp);
+        this.conns.add(new Connection(this, inbound, outbound, this.options, rng));
+        inbound.resume();
+      });
+    };
+    attempt();
   }
 
   /** @internal */
@@ -405,6 +452,13 @@ export class TcpProxy {
   }
 
   async close(): Promise<void> {
+    for (const p of [...this.connecting]) {
+      this.connecting.delete(p);
+      if (p.timer !== undefined) clearTimeout(p.timer);
+      p.outbound?.destroy();
+      p.inbound.destroy();
+      this.stats.open--;
+    }
     for (const c of [...this.conns]) c.close();
     const server = this.server;
     this.server = undefined;

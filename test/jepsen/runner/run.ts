@@ -38,6 +38,8 @@ export interface TestConfig {
   readonly timeLimitS: number;
   readonly server: ServerKind;
   readonly serverCommand?: string;
+  /** Environment of the server processes, e.g. SERVER_JVMFLAGS=-Dzkts.test.fault=... for ours. */
+  readonly serverEnv?: Readonly<Record<string, string>>;
   readonly net: NetMode;
   readonly seed: number;
   readonly client: ClientName;
@@ -192,6 +194,7 @@ export async function runTest(config: TestConfig, log: (line: string) => void = 
       nodes: config.nodes,
       server: config.server,
       ...(config.serverCommand === undefined ? {} : { command: config.serverCommand }),
+      ...(config.serverEnv === undefined ? {} : { env: config.serverEnv }),
       net: config.net,
       dir,
       seed: config.seed,

@@ -17,12 +17,12 @@
 // oldest snapshots first, when the learner is older than the oldest snapshot left (a hole there
 // may have lost the snapshot that marks it).
 
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JuteReader, readTxnHeader } from '../jute/index.js';
 import { snapshotLooksValid } from '../storage/purge.js';
-import { isNextZxid } from '../storage/recovery.js';
-import { scanLog, zxidOfFileName } from '../storage/txn-log-format.js';
+import { isNextZxid, listFiles } from '../storage/recovery.js';
+import { scanLog } from '../storage/txn-log-format.js';
 import { hex } from '../zab/effects.js';
 
 /** 3.8's ZKDatabase.DEFAULT_SNAPSHOT_SIZE_FACTOR. */
@@ -90,22 +90,6 @@ export type TxnLogRead =
   | { readonly kind: 'proposals'; readonly proposals: LoggedTxn[]; readonly logBytes: number; readonly sizeLimit: number }
   | { readonly kind: 'unavailable'; readonly reason: string };
 
-async function namedFiles(directory: string, prefix: 'log' | 'snapshot'): Promise<{ name: string; zxid: bigint }[]> {
-  let names: string[];
-  try {
-    names = await readdir(directory);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const files: { name: string; zxid: bigint }[] = [];
-  for (const name of names) {
-    const zxid = zxidOfFileName(name, prefix);
-    if (zxid !== null) files.push({ name, zxid });
-  }
-  return files.sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
-}
-
 /** ZKDatabase.calculateTxnLogSizeLimit: the newest snapshot that looks whole, times the factor. */
 async function txnLogSizeLimit(snapDirectory: string, factor: number, snapshots: readonly { name: string }[]): Promise<number> {
   for (let i = snapshots.length - 1; i >= 0; i--) {
@@ -121,12 +105,12 @@ async function txnLogSizeLimit(snapDirectory: string, factor: number, snapshots:
 /** The committed txns after `afterZxid` up to `upToZxid` from the txn log, by 3.8's rules and ours (above). */
 export async function readTxnsForSync(options: TxnLogSyncOptions, afterZxid: bigint, upToZxid: bigint): Promise<TxnLogRead> {
   if (options.snapshotSizeFactor < 0) return { kind: 'unavailable', reason: 'txn-log sync is off (zookeeper.snapshotSizeFactor < 0)' };
-  const logs = await namedFiles(options.logDirectory, 'log');
+  const logs = await listFiles(options.logDirectory, 'log');
   if (logs.length === 0) return { kind: 'unavailable', reason: 'no txn log files' };
   // FileTxnIterator: the newest file named before the zxid (it may hold it), else the oldest one.
   let start = 0;
   for (let i = 0; i < logs.length; i++) if ((logs[i] as { zxid: bigint }).zxid < afterZxid) start = i;
-  const snapshots = await namedFiles(options.snapDirectory, 'snapshot');
+  const snapshots = await listFiles(options.snapDirectory, 'snapshot');
   const sizeLimit = await txnLogSizeLimit(options.snapDirectory, options.snapshotSizeFactor, snapshots);
   // FileTxnIterator.getStorageSize: the files after the one it starts in (3.8 counts that one out).
   let logBytes = 0;

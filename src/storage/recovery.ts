@@ -46,12 +46,13 @@ export class RecoveryError extends Error {
   readonly code = 'ZKS_RECOVERY';
 }
 
-interface NamedFile {
+export interface NamedFile {
   readonly name: string;
   readonly zxid: bigint;
 }
 
-async function listFiles(directory: string, prefix: 'log' | 'snapshot'): Promise<NamedFile[]> {
+/** The log or snapshot files of a directory (none when it does not exist), oldest first. */
+export async function listFiles(directory: string, prefix: 'log' | 'snapshot'): Promise<NamedFile[]> {
   let names: string[];
   try {
     names = await readdir(directory);

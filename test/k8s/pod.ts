@@ -17,10 +17,11 @@
 // network namespaces (and veths) deleted, the image tmpfs unmounted, the work directory removed.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './harness.js';
+import { containerProcesses, execInContainer, serverPidOf, signal, waitForContainerInit } from './container-process.js';
 
 export const NAME_PREFIX = 'zkts-reh';
 
@@ -302,80 +303,26 @@ export class Container {
     return existsSync(this.logPath) ? readFileSync(this.logPath, 'utf8') : '';
   }
 
-  /** unshare --fork: the container's PID 1 is its only child; wait until it runs the manifest command. */
+  /** unshare --fork: the container's PID 1 is its only child; waits until it runs as uid 1000. */
   async waitForInit(): Promise<void> {
     const pid = this.#child.pid;
     if (pid === undefined) throw new Error('container did not start');
-    for (let i = 0; i < 200; i++) {
-      if (!this.running) throw new Error(`container exited at once:\n${this.log()}`);
-      const children = existsSync(`/proc/${String(pid)}/task/${String(pid)}/children`)
-        ? readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8').trim()
-        : '';
-      const init = Number(children.split(' ')[0] ?? '');
-      if (init > 0) {
-        // Until the setup script has exec'd into the container (uid 1000), it is not the container yet.
-        const status = existsSync(`/proc/${String(init)}/status`) ? readFileSync(`/proc/${String(init)}/status`, 'utf8') : '';
-        if (/^Uid:\s+1000\s/m.test(status)) {
-          this.init = init;
-          return;
-        }
-      }
-      await sleep(25);
-    }
-    throw new Error(`container init not found:\n${this.log()}`);
+    this.init = await waitForContainerInit(pid, () => this.running, () => this.log(), 200);
   }
 
-  /** Processes of this container (same PID namespace as its init), as this machine's pids. */
+  /** Processes of this container (its PID namespace), as this machine's pids. */
   processes(): { pid: number; cmdline: string }[] {
-    if (this.init === 0 || !this.running) return [];
-    let ns: string;
-    try {
-      ns = readlinkSync(`/proc/${String(this.init)}/ns/pid`);
-    } catch {
-      return [];
-    }
-    const found: { pid: number; cmdline: string }[] = [];
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        if (readlinkSync(`/proc/${entry}/ns/pid`) !== ns) continue;
-        found.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim() });
-      } catch {
-        // gone meanwhile
-      }
-    }
-    return found;
+    return this.init === 0 || !this.running ? [] : containerProcesses(this.init);
   }
 
   /** The server process (node running zk-server.js). */
   serverPid(): number | null {
-    return this.processes().find((p) => /zk-server\.js/.test(p.cmdline))?.pid ?? null;
+    return serverPidOf(this.processes());
   }
 
   /** Runs a command inside the container, as the kubelet's exec does (uid 1000, its env and root). */
   exec(argv: readonly string[], timeoutMs = 10_000, extraEnv: Readonly<Record<string, string>> = {}): Promise<ExecResult> {
-    const envPairs = Object.entries({ ...this.env, ...extraEnv }).map(([k, v]) => `${k}=${v}`);
-    return new Promise((resolve) => {
-      const child = spawn(
-        'nsenter',
-        ['--target', String(this.init), '--mount', '--uts', '--net', '--pid', '--root', '--wd', '--setuid', '1000', '--setgid', '1000', '--', '/usr/bin/env', '-i', ...envPairs, ...argv],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-      // On timeout the kubelet gives up on the probe at once; nsenter's child lives in the container's
-      // PID namespace and holds the pipes, so it is killed too.
-      const timer = setTimeout(() => {
-        killTree(child.pid ?? 0);
-        resolve({ status: null, stdout, stderr: `${stderr}(timed out)` });
-      }, timeoutMs);
-      child.on('close', (status) => {
-        clearTimeout(timer);
-        resolve({ status, stdout, stderr });
-      });
-    });
+    return execInContainer(this.init, { ...this.env, ...extraEnv }, argv, timeoutMs);
   }
 
   /** One exec probe: success is exit 0 within the timeout. */
@@ -431,26 +378,4 @@ export class Container {
   }
 }
 
-/** SIGKILL to a process and all its descendants. */
-function killTree(pid: number): void {
-  if (pid <= 0) return;
-  const path = `/proc/${String(pid)}/task/${String(pid)}/children`;
-  let children: number[] = [];
-  try {
-    children = readFileSync(path, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number);
-  } catch {
-    // gone
-  }
-  signal(pid, 'SIGSTOP');
-  for (const child of children) killTree(child);
-  signal(pid, 'SIGKILL');
-}
 
-function signal(pid: number, name: NodeJS.Signals): void {
-  if (pid <= 0) return;
-  try {
-    process.kill(pid, name);
-  } catch {
-    // already gone
-  }
-}

@@ -24,9 +24,10 @@
 // cleanStaleStatefulSet() at the next start (its pid is in every name).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { containerProcesses, execInContainer, killTree, serverPidOf, signal, waitForContainerInit } from './container-process.js';
 import { NAME_PREFIX, type ExecResult, type ProbeSpec, type StopResult } from './pod.js';
 
 export const SS_PREFIX = 'zkss';
@@ -43,30 +44,9 @@ export function run(command: string, args: readonly string[], options: { allowFa
   return result.stdout;
 }
 
-function signal(pid: number, name: NodeJS.Signals): void {
-  if (pid <= 0) return;
-  try {
-    process.kill(pid, name);
-  } catch {
-    // already gone
-  }
-}
 
 const alive = (pid: number): boolean => existsSync(`/proc/${String(pid)}`);
 
-/** SIGKILL to a process and all its descendants. */
-function killTree(pid: number): void {
-  if (pid <= 0) return;
-  let children: number[] = [];
-  try {
-    children = readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number);
-  } catch {
-    // gone
-  }
-  signal(pid, 'SIGSTOP');
-  for (const child of children) killTree(child);
-  signal(pid, 'SIGKILL');
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Cleanup registry
@@ -393,72 +373,22 @@ export class Container {
   async waitForInit(): Promise<void> {
     const pid = this.#child.pid;
     if (pid === undefined) throw new Error('container did not start');
-    for (let i = 0; i < 400; i++) {
-      if (!this.running) throw new Error(`container exited at once:\n${this.log()}`);
-      const childrenFile = `/proc/${String(pid)}/task/${String(pid)}/children`;
-      const children = existsSync(childrenFile) ? readFileSync(childrenFile, 'utf8').trim() : '';
-      const init = Number(children.split(' ')[0] ?? '');
-      if (init > 0) {
-        const status = existsSync(`/proc/${String(init)}/status`) ? readFileSync(`/proc/${String(init)}/status`, 'utf8') : '';
-        if (/^Uid:\s+1000\s/m.test(status)) {
-          this.init = init;
-          return;
-        }
-      }
-      await sleep(25);
-    }
-    throw new Error(`container init not found:\n${this.log()}`);
+    this.init = await waitForContainerInit(pid, () => this.running, () => this.log(), 400);
   }
 
   /** Processes of this container (its PID namespace), as this machine's pids. */
   processes(): { pid: number; cmdline: string }[] {
-    if (this.init === 0 || !this.running) return [];
-    let ns: string;
-    try {
-      ns = readlinkSync(`/proc/${String(this.init)}/ns/pid`);
-    } catch {
-      return [];
-    }
-    const found: { pid: number; cmdline: string }[] = [];
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        if (readlinkSync(`/proc/${entry}/ns/pid`) !== ns) continue;
-        found.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim() });
-      } catch {
-        // gone meanwhile
-      }
-    }
-    return found;
+    return this.init === 0 || !this.running ? [] : containerProcesses(this.init);
   }
 
   /** The server process (node running zk-server.js). */
   serverPid(): number | null {
-    return this.processes().find((p) => /zk-server\.js/.test(p.cmdline))?.pid ?? null;
+    return serverPidOf(this.processes());
   }
 
   /** Runs a command inside the container, as the kubelet's exec does (uid 1000, its env and root). */
   exec(argv: readonly string[], timeoutMs = 10_000, extraEnv: Readonly<Record<string, string>> = {}): Promise<ExecResult> {
-    const envPairs = Object.entries({ ...this.env, ...extraEnv }).map(([k, v]) => `${k}=${v}`);
-    return new Promise((resolve) => {
-      const child = spawn(
-        'nsenter',
-        ['--target', String(this.init), '--mount', '--uts', '--net', '--pid', '--root', '--wd', '--setuid', '1000', '--setgid', '1000', '--', '/usr/bin/env', '-i', ...envPairs, ...argv],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-      const timer = setTimeout(() => {
-        killTree(child.pid ?? 0);
-        resolve({ status: null, stdout, stderr: `${stderr}(timed out)` });
-      }, timeoutMs);
-      child.on('close', (status) => {
-        clearTimeout(timer);
-        resolve({ status, stdout, stderr });
-      });
-    });
+    return execInContainer(this.init, { ...this.env, ...extraEnv }, argv, timeoutMs);
   }
 
   /** One exec probe: success is exit 0 within the timeout. */

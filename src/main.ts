@@ -20,7 +20,7 @@ import { purge } from './storage/purge.js';
 import { createAuthentication } from './replica/authentication.js';
 import { createAdminHttpView, createAdminState, createFourLetterWords, type ModeSource } from './replica/admin-view.js';
 import { Registry } from 'prom-client';
-import { bindGauges, createMetrics, startMetricsServer, type RunningMetricsServer } from './metrics/index.js';
+import { bindGauges, createMetrics, ServerMetrics, startMetricsServer, type RunningMetricsServer } from './metrics/index.js';
 import { startAdminServer, type RunningAdminServer } from './admin-http/index.js';
 import { AdjustableClock } from './testing/adjustable-clock.js';
 import { startTestHooks, type RunningTestHooks } from './testing/test-hooks.js';
@@ -141,6 +141,9 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const adminState = createAdminState();
   const registry = new Registry();
   const metrics = createMetrics(registry, { runtimeMetrics: config.metrics.exportJvmInfo });
+  const serverMetrics = new ServerMetrics();
+  // Prometheus summaries cost CPU on every request: fed only when the endpoint is on.
+  if (config.metrics.prometheus) serverMetrics.addSink(metrics.sink);
   let metricsServer: RunningMetricsServer | null = null;
   let adminServer: RunningAdminServer | null = null;
   const directories = await openDataDirectories(config.dataDir, config.dataLogDir, config.datadirAutocreate);
@@ -149,6 +152,12 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     { snapDirectory: directories.snapDirectory, logDirectory: directories.logDirectory, extendedTypesEnabled: config.extendedTypesEnabled },
     storageLogger,
   );
+  serverMetrics.observe('startup_snap_load_time', Math.floor(recovered.snapshotLoadMs));
+  // 3.8 replays the logs (and records it) only after it found a snapshot.
+  if (recovered.snapshotFile !== null || recovered.txnsReplayed > 0) {
+    serverMetrics.observe('startup_txns_load_time', Math.floor(recovered.txnsLoadMs));
+    serverMetrics.observe('startup_txns_loaded', recovered.txnsReplayed);
+  }
   // Ephemerals of sessions that did not survive belong to no one: 3.8 deletes them at load.
   for (const [owner] of [...recovered.tree.sessionsWithEphemerals()]) {
     if (!recovered.sessions.has(owner)) recovered.tree.killSession(owner);
@@ -164,7 +173,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     snapshotInProgress = writeSnapshot(replicaRef.tree, sessionsForSnapshot(), snapshotOptions, storageLogger)
       .then((result) => {
         adminState.lastSnapshot = { zxid: result.zxid, modifiedAtMs: clock.wallMs() };
-        metrics.snapshotTime.observe(result.durationMs);
+        serverMetrics.observe('snapshottime', Math.floor(result.durationMs));
       })
       .catch((error: unknown) => storageLogger.error({ err: error }, 'snapshot failed; the txn log still holds every txn'))
       .finally(() => {
@@ -172,7 +181,15 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
       });
   };
   const txnLog = new FileTxnLog(
-    { directory: directories.logDirectory, preAllocBytes: config.preAllocSizeBytes, forceSync: config.forceSync },
+    {
+      directory: directories.logDirectory,
+      preAllocBytes: config.preAllocSizeBytes,
+      forceSync: config.forceSync,
+      onBatchDurable: (txns, milliseconds) => {
+        serverMetrics.observe('fsynctime', Math.floor(milliseconds));
+        serverMetrics.observe('sync_processor_batch_size', txns);
+      },
+    },
     storageLogger,
   );
   txnLogForHooks = txnLog;
@@ -187,7 +204,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   // A clean snapshot at start, as 3.8 takes one after loading, so the next recovery is short.
   const firstSnapshot = await writeSnapshot(recovered.tree, [...recovered.sessions.entries()], snapshotOptions, storageLogger);
   adminState.lastSnapshot = { zxid: firstSnapshot.zxid, modifiedAtMs: clock.wallMs() };
-  metrics.dbInitTime.observe(clock.monotonicMs() - startedAtMs);
+  serverMetrics.observe('dbinittime', clock.monotonicMs() - startedAtMs);
   const testFault = testFaultOf(config.systemProperties['zkts.test.fault']);
   if (testFault.testFault !== undefined) logger.warn({ testFault: testFault.testFault }, 'TEST FAULT ON: this server is deliberately broken (zkts.test.fault); it can lose acknowledged writes');
   const replica = new Replica(
@@ -210,6 +227,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
       clock,
       auth: authentication,
       logger: logger.child({ component: 'replica' }),
+      metrics: serverMetrics,
       onFatal: options.onFatal ?? ((reason) => logger.fatal({ reason }, 'cannot go on safely')),
     },
     { tree: recovered.tree, sessions: recovered.sessions },
@@ -239,12 +257,13 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
         extendedTypesEnabled: config.extendedTypesEnabled,
         forceSync: config.forceSync,
         configText: quorumConfigText(config),
+        configVersion: config.quorumConfigVersion,
         maxPacketBytes: config.juteMaxBuffer + config.juteMaxBufferExtraSize,
         recentTxns: recovered.recentTxns,
         snapshotSizeFactor: snapshotSizeFactorOf(config.systemProperties['zookeeper.snapshotSizeFactor']),
         readOnlyModeEnabled: config.readOnlyModeEnabled,
       },
-      { replica, storage, log: txnLog, clock, logger: logger.child({ component: 'quorum' }) },
+      { replica, storage, log: txnLog, clock, metrics: serverMetrics, logger: logger.child({ component: 'quorum' }) },
     );
   }
   const peer = quorumPeer;
@@ -256,7 +275,9 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const adminView = createAdminHttpView(config, replica, clock, startedAtMs, modeOf, adminState, peer);
   const unbindGauges = bindGauges(metrics, adminView);
   if (config.metrics.prometheus) {
-    metricsServer = await startMetricsServer({ host: config.metrics.httpHost, port: config.metrics.httpPort }, registry, logger.child({ component: 'metrics' }));
+    metricsServer = await startMetricsServer(
+      { host: config.metrics.httpHost, port: config.metrics.httpPort, beforeScrape: () => metrics.refreshRegistrations() },
+      registry, logger.child({ component: 'metrics' }));
   }
   if (config.admin.enabled) {
     try {

@@ -3,8 +3,8 @@
  * prom-client's global default registry), and the scrape-time gauges.
  *
  * Two ways values reach /metrics:
- *   - pushed: the shell calls `metrics.fsyncTime.observe(ms)`, `metrics.connectionRequestCount.inc()`
- *     where the thing happens (counters and summaries: they need every event);
+ *   - pushed: counters and summaries need every event, so {@link ZkMetrics.sink} is given to the
+ *     server's {@link ServerMetrics} recorder, which passes each event on as it happens;
  *   - pulled: the gauges read a {@link MetricsSource} (the same snapshots the admin commands print)
  *     when /metrics is scraped, once per scrape, so they never go stale and cost nothing between
  *     scrapes. {@link bindGauges} connects the source; until then the gauges read 0.
@@ -14,6 +14,7 @@
 
 import { Counter, Gauge, Summary, collectDefaultMetrics, type Registry } from 'prom-client';
 import {
+  type QuorumStats,
   summaryAverage,
   summaryMax,
   summaryMin,
@@ -28,44 +29,46 @@ import {
   BASIC_QUANTILES,
   BASIC_SUMMARY_NAMES,
   COUNTER_NAMES,
-  COUNTER_SET_NAMES,
   GAUGE_NAMES,
   GAUGE_SET_NAMES,
+  LEADER_GAUGE_NAMES,
+  MEMBER_GAUGE_NAMES,
   SET_LABEL,
   SUMMARY_AGE_BUCKETS,
   SUMMARY_MAX_AGE_SECONDS,
   SUMMARY_SET_NAMES,
-  type AdvancedSummaryHandle,
-  type BasicSummaryHandle,
-  type CounterHandle,
-  type CounterSetHandle,
   type GaugeHandle,
   type GaugeSetHandle,
-  type SummarySetHandle,
+  type LeaderGaugeHandle,
+  type MemberGaugeHandle,
 } from './names.js';
+import type { MetricsSink, RecordedCounter, RecordedNamespaceSummary, RecordedPercentileSummary, RecordedSummary } from './server-metrics.js';
 
 /** What the scrape-time gauges read. An AdminView (src/admin) is one. */
 export interface MetricsSource {
   stats(): ServerStatsSnapshot;
   mntrMetrics(): MntrMetrics;
+  /** The member's place in its ensemble; absent or null on a standalone server. */
+  quorum?(): QuorumStats | null;
 }
 
 export type SetLabel = typeof SET_LABEL;
 
-/** Handles the shell updates as things happen. */
-export type PushedMetrics = { readonly [K in CounterHandle]: Counter } & {
-  readonly [K in CounterSetHandle]: Counter<SetLabel>;
-} & { readonly [K in BasicSummaryHandle | AdvancedSummaryHandle]: Summary } & {
-  readonly [K in SummarySetHandle]: Summary<SetLabel>;
-};
-
-export interface ZkMetrics extends PushedMetrics {
+export interface ZkMetrics {
   readonly registry: Registry;
   /** Read-only for callers: their values come from the bound {@link MetricsSource}. */
   readonly gauges: { readonly [K in GaugeHandle]: Gauge };
   readonly gaugeSets: { readonly [K in GaugeSetHandle]: Gauge<SetLabel> };
   /** Set by {@link bindGauges}; null reads 0 (and no labelled quota gauges). */
   readonly gaugeSource: { current: MetricsSource | null };
+  /** Give this to the server's ServerMetrics: counters and summaries arrive through it. */
+  readonly sink: MetricsSink;
+  /**
+   * Call before each scrape: registers the ensemble gauges while the bound source is a member
+   * (the leader's only while it leads) and removes them otherwise, as 3.8 registers and
+   * unregisters them with the role.
+   */
+  refreshRegistrations(): void;
 }
 
 export interface CreateMetricsOptions {
@@ -120,30 +123,77 @@ export function createMetrics(registry: Registry, options: CreateMetricsOptions 
 
   const summary = (percentiles: readonly number[]) => (name: string) =>
     new Summary({ name, help: name, percentiles: [...percentiles], maxAgeSeconds: SUMMARY_MAX_AGE_SECONDS, ageBuckets: SUMMARY_AGE_BUCKETS, registers });
-  const summarySet = (name: string): Summary<SetLabel> =>
-    new Summary({
+  const counters = byName(COUNTER_NAMES, (name) => new Counter({ name, help: name, registers }));
+  const summaries = byName<RecordedSummary | RecordedPercentileSummary, Summary>(
+    [...BASIC_SUMMARY_NAMES, ...ADVANCED_SUMMARY_NAMES],
+    (name) => summary((BASIC_SUMMARY_NAMES as readonly string[]).includes(name) ? BASIC_QUANTILES : ADVANCED_QUANTILES)(name),
+  );
+  const summarySets = byName<RecordedNamespaceSummary, Summary<SetLabel>>(
+    SUMMARY_SET_NAMES,
+    (name) =>
+      new Summary({
+        name,
+        help: name,
+        labelNames: [SET_LABEL],
+        percentiles: [...BASIC_QUANTILES],
+        maxAgeSeconds: SUMMARY_MAX_AGE_SECONDS,
+        ageBuckets: SUMMARY_AGE_BUCKETS,
+        registers,
+      }),
+  );
+  const sink: MetricsSink = {
+    count: (name: RecordedCounter, by: number) => counters[name].inc(by),
+    observe: (name, value) => summaries[name].observe(value),
+    observeNamespace: (name, namespace, value) => summarySets[name].observe({ [SET_LABEL]: namespace }, value),
+  };
+
+  // Not registered until the bound source is an ensemble member (see refreshRegistrations).
+  const readQuorum = (): QuorumStats | null => read()?.quorum ?? null;
+  const memberGauges = handles(MEMBER_GAUGE_NAMES, (name, key) => {
+    const value = MEMBER_GAUGE_VALUES[key];
+    return new Gauge({
       name,
       help: name,
-      labelNames: [SET_LABEL],
-      percentiles: [...BASIC_QUANTILES],
-      maxAgeSeconds: SUMMARY_MAX_AGE_SECONDS,
-      ageBuckets: SUMMARY_AGE_BUCKETS,
-      registers,
+      registers: [],
+      collect() {
+        const quorum = readQuorum();
+        this.set(quorum === null ? 0 : value(quorum));
+      },
     });
+  });
+  const leaderGauges = handles(LEADER_GAUGE_NAMES, (name, key) => {
+    const value = LEADER_GAUGE_VALUES[key];
+    return new Gauge({
+      name,
+      help: name,
+      registers: [],
+      collect() {
+        const leader = readQuorum()?.leader ?? null;
+        this.set(leader === null ? 0 : value(leader));
+      },
+    });
+  });
+  const showGauges = <K extends string>(names: Readonly<Record<K, string>>, group: Readonly<Record<K, Gauge>>, shown: boolean): void => {
+    for (const key of Object.keys(names) as K[]) {
+      const registered = registry.getSingleMetric(names[key]) !== undefined;
+      if (shown && !registered) registry.registerMetric(group[key]);
+      if (!shown && registered) registry.removeSingleMetric(names[key]);
+    }
+  };
+  const refreshRegistrations = (): void => {
+    const quorum = gaugeSource.current?.quorum?.() ?? null;
+    showGauges(MEMBER_GAUGE_NAMES, memberGauges, quorum !== null);
+    showGauges(LEADER_GAUGE_NAMES, leaderGauges, quorum !== null && quorum.leader !== null);
+  };
 
   if (options.runtimeMetrics === true) collectDefaultMetrics({ register: registry });
 
-  return {
-    registry,
-    gauges,
-    gaugeSets,
-    gaugeSource,
-    ...handles(COUNTER_NAMES, (name) => new Counter({ name, help: name, registers })),
-    ...handles(COUNTER_SET_NAMES, (name) => new Counter({ name, help: name, labelNames: [SET_LABEL], registers })),
-    ...handles(BASIC_SUMMARY_NAMES, summary(BASIC_QUANTILES)),
-    ...handles(ADVANCED_SUMMARY_NAMES, summary(ADVANCED_QUANTILES)),
-    ...handles(SUMMARY_SET_NAMES, summarySet),
-  };
+  return { registry, gauges, gaugeSets, gaugeSource, sink, refreshRegistrations };
+}
+
+/** One handle per name of a list, keyed by the name itself. */
+function byName<K extends string, V>(names: readonly K[], make: (name: K) => V): Record<K, V> {
+  return Object.fromEntries(names.map((name) => [name, make(name)])) as Record<K, V>;
 }
 
 /**
@@ -160,6 +210,7 @@ export function bindGauges(metrics: ZkMetrics, source: MetricsSource): () => voi
 interface ScrapeSnapshot {
   readonly stats: ServerStatsSnapshot;
   readonly mntr: MntrMetrics;
+  readonly quorum: QuorumStats | null;
 }
 
 /**
@@ -173,7 +224,7 @@ function scrapeReader(slot: { readonly current: MetricsSource | null }): () => S
     const source = slot.current;
     if (source === null) return null;
     if (cached === null) {
-      cached = { stats: source.stats(), mntr: source.mntrMetrics() };
+      cached = { stats: source.stats(), mntr: source.mntrMetrics(), quorum: source.quorum?.() ?? null };
       queueMicrotask(() => {
         cached = null;
       });
@@ -212,6 +263,22 @@ const GAUGE_VALUES: { readonly [K in GaugeHandle]: (s: ScrapeSnapshot) => number
   authFailedCount: (s) => extraGauge(s, 'auth_failed_count', 0),
   nonMtlsRemoteConnCount: (s) => extraGauge(s, 'non_mtls_remote_conn_count', 0),
   nonMtlsLocalConnCount: (s) => extraGauge(s, 'non_mtls_local_conn_count', 0),
+};
+
+const MEMBER_GAUGE_VALUES: { readonly [K in MemberGaugeHandle]: (q: QuorumStats) => number } = {
+  quorumSize: (q) => q.quorumSize,
+};
+
+const LEADER_GAUGE_VALUES: { readonly [K in LeaderGaugeHandle]: (l: NonNullable<QuorumStats['leader']>) => number } = {
+  learners: (l) => l.learners,
+  syncedFollowers: (l) => l.syncedFollowers,
+  syncedNonVotingFollowers: (l) => l.syncedNonVotingFollowers,
+  syncedObservers: (l) => l.syncedObservers,
+  pendingSyncs: (l) => l.pendingSyncs,
+  leaderUptime: (l) => l.uptimeMs,
+  lastProposalSize: (l) => l.proposalSizes.last,
+  minProposalSize: (l) => l.proposalSizes.min,
+  maxProposalSize: (l) => l.proposalSizes.max,
 };
 
 const QUOTA_FIELDS: { readonly [K in GaugeSetHandle]: keyof NamespaceQuota } = {

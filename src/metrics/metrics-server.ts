@@ -19,6 +19,8 @@ export interface MetricsServerOptions {
   readonly host: string;
   /** metricsProvider.httpPort (3.8 default 7000); 0 picks a free port. */
   readonly port: number;
+  /** Runs before each scrape (ZkMetrics.refreshRegistrations: the ensemble gauges follow the role). */
+  readonly beforeScrape?: () => void;
 }
 
 export interface RunningMetricsServer {
@@ -52,7 +54,7 @@ function plain(response: ServerResponse, status: number, text: string, extra: Re
   response.end(text);
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, registry: Registry, logger: Logger): Promise<void> {
+async function handle(request: IncomingMessage, response: ServerResponse, registry: Registry, options: MetricsServerOptions, logger: Logger): Promise<void> {
   let url: URL;
   try {
     url = new URL(request.url ?? '/', 'http://localhost');
@@ -70,6 +72,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, regist
     return;
   }
   try {
+    options.beforeScrape?.();
     const body = Buffer.from(await exposition(registry, url.searchParams.getAll('name[]')), 'utf8');
     response.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Length': body.length });
     response.end(method === 'HEAD' ? undefined : body);
@@ -82,7 +85,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, regist
 /** Starts the endpoint; resolves once it listens. */
 export function startMetricsServer(options: MetricsServerOptions, registry: Registry, logger: Logger): Promise<RunningMetricsServer> {
   const server = createServer((request, response) => {
-    handle(request, response, registry, logger).catch((error: unknown) => {
+    handle(request, response, registry, options, logger).catch((error: unknown) => {
       logger.error({ err: error }, 'metrics request failed');
       response.destroy();
     });

@@ -7,16 +7,28 @@
  *
  *   - gauges registered by ZooKeeperServer.registerMetrics: sampled when /metrics is scraped;
  *   - gauge sets (one gauge with the label `key` = namespace): the quota gauges;
- *   - counters and summaries of ServerMetrics: updated by the server as things happen.
+ *   - counters and summaries of ServerMetrics: updated by the server as things happen (the list
+ *     and the meaning of each is in server-metrics.ts).
  *     A BASIC summary reports the 0.5 quantile, an ADVANCED one 0.5, 0.9 and 0.99, each with
  *     `_count` and `_sum`, over a sliding window of 10 minutes in 5 buckets (the defaults of the
  *     Prometheus Java client 0.9.0 that 3.8 uses).
  *
  * Units are 3.8's: times in milliseconds, sizes in bytes, everything else a plain count.
- * 3.8 registers many more counters and summaries (quorum, commit processor, JVM pauses, ...); those
- * describe machinery zk-ts does not have, so they are not exported. The gauges are all exported,
- * like mntr prints all of them.
+ * 3.8 registers many more counters and summaries (request throttler, commit processor, JVM pauses,
+ * ...); those describe machinery zk-ts does not have, so they are not exported. The gauges are all
+ * exported, like mntr prints all of them.
  */
+
+import {
+  RECORDED_COUNTERS,
+  RECORDED_NAMESPACE_SUMMARIES,
+  RECORDED_PERCENTILE_SUMMARIES,
+  RECORDED_SUMMARIES,
+  type RecordedCounter,
+  type RecordedNamespaceSummary,
+  type RecordedPercentileSummary,
+  type RecordedSummary,
+} from './server-metrics.js';
 
 /** Gauges 3.8 samples at scrape time (ZooKeeperServer.registerMetrics), by our handle name. */
 export const GAUGE_NAMES = {
@@ -59,70 +71,35 @@ export const GAUGE_SET_NAMES = {
 } as const;
 export type GaugeSetHandle = keyof typeof GAUGE_SET_NAMES;
 
-/** Counters of ServerMetrics that zk-ts can count, by handle name. */
-export const COUNTER_NAMES = {
-  /** Client connections accepted (before any limit is checked). */
-  connectionRequestCount: 'connection_request_count',
-  /** Client connections refused (maxClientCnxns, or the server not accepting sessions). */
-  connectionRejected: 'connection_rejected',
-  /** Bytes read from client connections (frames and their length prefixes). */
-  bytesReceivedCount: 'bytes_received_count',
-  /** Bytes of replies written to clients. */
-  responseBytes: 'response_bytes',
-  /** Bytes of watch notifications written to clients. */
-  watchBytes: 'watch_bytes',
-  /** Requests refused because they exceed jute.maxbuffer. */
-  largeRequestsRejected: 'large_requests_rejected',
-  /** Sessions closed because they expired. */
-  staleSessionsExpired: 'stale_sessions_expired',
-  /** Connections closed because they never established a session in time. */
-  sessionlessConnectionsExpired: 'sessionless_connections_expired',
-  /** Failures the server cannot recover from without a restart (e.g. the txn log cannot be written). */
-  unrecoverableErrorCount: 'unrecoverable_error_count',
+/**
+ * Gauges only ensemble members have (3.8's QuorumZooKeeperServer and LeaderZooKeeperServer):
+ * quorum_size on every member, the rest only on the leader, exported while it leads.
+ */
+export const MEMBER_GAUGE_NAMES = {
+  quorumSize: 'quorum_size',
 } as const;
-export type CounterHandle = keyof typeof COUNTER_NAMES;
-
-/** Counter sets labelled by namespace. */
-export const COUNTER_SET_NAMES = {
-  /** Writes refused because a hard quota of the namespace was exceeded. */
-  quotaExceededErrorPerNamespace: 'quota_exceeded_error_per_namespace',
+export const LEADER_GAUGE_NAMES = {
+  learners: 'learners',
+  syncedFollowers: 'synced_followers',
+  syncedNonVotingFollowers: 'synced_non_voting_followers',
+  syncedObservers: 'synced_observers',
+  pendingSyncs: 'pending_syncs',
+  leaderUptime: 'leader_uptime',
+  lastProposalSize: 'last_proposal_size',
+  minProposalSize: 'min_proposal_size',
+  maxProposalSize: 'max_proposal_size',
 } as const;
-export type CounterSetHandle = keyof typeof COUNTER_SET_NAMES;
+export type MemberGaugeHandle = keyof typeof MEMBER_GAUGE_NAMES;
+export type LeaderGaugeHandle = keyof typeof LEADER_GAUGE_NAMES;
 
-/** Summaries with the median only (DetailLevel.BASIC), by handle name. */
-export const BASIC_SUMMARY_NAMES = {
-  /** Milliseconds one fdatasync of the txn log took. */
-  fsyncTime: 'fsynctime',
-  /** Milliseconds one snapshot took to write. */
-  snapshotTime: 'snapshottime',
-  /** Milliseconds loading the database (snapshot + txn logs) took at start. */
-  dbInitTime: 'dbinittime',
-  /** Milliseconds loading the snapshot took at start. */
-  startupSnapLoadTime: 'startup_snap_load_time',
-  /** Milliseconds replaying the txn logs took at start. */
-  startupTxnsLoadTime: 'startup_txns_load_time',
-  /** Txns replayed from the txn logs at start. */
-  startupTxnsLoaded: 'startup_txns_loaded',
-  /** Txns made durable by one fsync (group commit batch size). */
-  syncProcessorBatchSize: 'sync_processor_batch_size',
-} as const;
-export type BasicSummaryHandle = keyof typeof BASIC_SUMMARY_NAMES;
-
-/** Summaries with the 0.5, 0.9 and 0.99 quantiles (DetailLevel.ADVANCED), by handle name. */
-export const ADVANCED_SUMMARY_NAMES = {
-  /** Milliseconds from receiving a read request to sending its reply. */
-  readLatency: 'readlatency',
-  /** Milliseconds from receiving a write request to sending its reply. */
-  updateLatency: 'updatelatency',
-} as const;
-export type AdvancedSummaryHandle = keyof typeof ADVANCED_SUMMARY_NAMES;
-
+/** Counters and summaries: those the server records (server-metrics.ts), under their 3.8 names. */
+export const COUNTER_NAMES: readonly RecordedCounter[] = Object.keys(RECORDED_COUNTERS) as RecordedCounter[];
+/** Summaries with the median only (DetailLevel.BASIC). */
+export const BASIC_SUMMARY_NAMES: readonly RecordedSummary[] = Object.keys(RECORDED_SUMMARIES) as RecordedSummary[];
+/** Summaries with the 0.5, 0.9 and 0.99 quantiles (DetailLevel.ADVANCED). */
+export const ADVANCED_SUMMARY_NAMES: readonly RecordedPercentileSummary[] = Object.keys(RECORDED_PERCENTILE_SUMMARIES) as RecordedPercentileSummary[];
 /** Summary sets labelled by namespace (BASIC): sizes in bytes of reads / writes per namespace. */
-export const SUMMARY_SET_NAMES = {
-  readPerNamespace: 'read_per_namespace',
-  writePerNamespace: 'write_per_namespace',
-} as const;
-export type SummarySetHandle = keyof typeof SUMMARY_SET_NAMES;
+export const SUMMARY_SET_NAMES: readonly RecordedNamespaceSummary[] = Object.keys(RECORDED_NAMESPACE_SUMMARIES) as RecordedNamespaceSummary[];
 
 /** Quantiles (and their tolerated errors, which prom-client does not use) of 3.8's summaries. */
 export const BASIC_QUANTILES: readonly number[] = [0.5];
@@ -138,9 +115,10 @@ export const METRICS_PATH = '/metrics';
 export const ALL_METRIC_NAMES: readonly string[] = [
   ...Object.values(GAUGE_NAMES),
   ...Object.values(GAUGE_SET_NAMES),
-  ...Object.values(COUNTER_NAMES),
-  ...Object.values(COUNTER_SET_NAMES),
-  ...Object.values(BASIC_SUMMARY_NAMES),
-  ...Object.values(ADVANCED_SUMMARY_NAMES),
-  ...Object.values(SUMMARY_SET_NAMES),
+  ...Object.values(MEMBER_GAUGE_NAMES),
+  ...Object.values(LEADER_GAUGE_NAMES),
+  ...COUNTER_NAMES,
+  ...BASIC_SUMMARY_NAMES,
+  ...ADVANCED_SUMMARY_NAMES,
+  ...SUMMARY_SET_NAMES,
 ];

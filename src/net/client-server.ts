@@ -11,6 +11,8 @@ export interface ClientConnectionHandler {
   connectionOpened(connection: ClientConnection): void;
   frameReceived(connection: ClientConnection, frame: Buffer): void;
   connectionClosed(connection: ClientConnection): void;
+  /** A connection refused before it was opened (maxClientCnxns). */
+  connectionRejected?(remoteAddress: string): void;
 }
 
 export interface FourLetterWords {
@@ -96,6 +98,7 @@ export class ClientServer {
     if (this.#options.maxClientCnxns > 0 && fromIp >= this.#options.maxClientCnxns) {
       this.#logger.warn({ remoteAddress, max: this.#options.maxClientCnxns }, `Too many connections from ${remoteAddress} - max is ${this.#options.maxClientCnxns}`);
       socket.destroy();
+      this.#handler.connectionRejected?.(remoteAddress);
       return;
     }
     this.#connectionsByIp.set(remoteAddress, fromIp + 1);

@@ -27,7 +27,8 @@ import { OpCode } from '../protocol/op-code.js';
 import { ElectionTransport } from './election-transport.js';
 import { DEFAULT_SNAPSHOT_SIZE_FACTOR, readTxnsForSync, type TxnLogRead } from './txn-log-sync.js';
 import { ACCEPTED_EPOCH_FILE, clearEpochUpdating, CURRENT_EPOCH_FILE, loadEpochs, markEpochUpdating, writeEpoch } from './epoch-files.js';
-import { BufferSizeStats, PercentileSummary, PerServer, Summary } from './quorum-stats.js';
+import { BufferSizeStats, PercentileSummary, PerServer, Summary } from '../metrics/summaries.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { encodeWireSnapshot, WireSnapshotReader, type WireSnapshot } from './wire-snapshot.js';
 
 export interface QuorumMember {
@@ -65,6 +66,8 @@ export interface QuorumPeerOptions {
   readonly forceSync: boolean;
   /** The config text sent in notifications and NEWLEADER (3.8 sends its dynamic config). */
   readonly configText: string;
+  /** The configuration's version (zoo.cfg's `version=`, 0 for a static configuration). */
+  readonly configVersion: bigint;
   readonly maxPacketBytes: number;
   /** The last txns replayed at start, for DIFF syncs once this member leads. */
   readonly recentTxns: readonly { zxid: bigint; txn: Buffer }[];
@@ -136,6 +139,13 @@ export class QuorumPeer {
   // What mntr, srvr and stat report, kept as 3.8 keeps it: the proposal sizes per leadership (a
   // new Leader object each time), the per-learner summaries for the life of the process.
   readonly #proposalSizes = new BufferSizeStats();
+  readonly #metrics: ServerMetrics;
+  /** When the current election began (election_time). */
+  #lookingSinceMs = 0;
+  /** When this member stopped serving, until it broadcasts again (unavailable_time); null while it serves. */
+  #unavailableSinceMs: number | null = null;
+  /** When this learner connected to its leader (follower_sync_time, observer_sync_time). */
+  #syncStartedAtMs = 0;
   #leaderServingSinceMs: number | null = null;
   readonly #learnerQueueSizes = new PerServer(() => new Summary());
   readonly #learnerQueueTimes = new PerServer(() => new PercentileSummary());
@@ -145,13 +155,14 @@ export class QuorumPeer {
   /** When proposals whose ACK latency is sampled were made (zxid divisible by 1000). */
   readonly #sampledProposals = new Map<bigint, number>();
 
-  constructor(options: QuorumPeerOptions, parts: { replica: Replica; storage: DurableStorage; log: FileTxnLog; clock: Clock; logger: Logger }) {
+  constructor(options: QuorumPeerOptions, parts: { replica: Replica; storage: DurableStorage; log: FileTxnLog; clock: Clock; metrics: ServerMetrics; logger: Logger }) {
     this.#options = options;
     this.#replica = parts.replica;
     this.#storage = parts.storage;
     this.#log = parts.log;
     this.#clock = parts.clock;
     this.#logger = parts.logger;
+    this.#metrics = parts.metrics;
     this.#lastLoggedZxid = parts.replica.tree.lastProcessedZxid;
     this.#committedLog = [...options.recentTxns];
     const epochs = loadEpochs(options.snapDirectory, this.#lastLoggedZxid);
@@ -183,6 +194,7 @@ export class QuorumPeer {
       (from, body) => this.#onNotification(from, body),
       parts.logger.child({ component: 'election' }),
     );
+    this.#initConfigNode();
   }
 
   get state(): 'looking' | 'leading' | 'following' {
@@ -320,12 +332,21 @@ export class QuorumPeer {
 
   // ---- election ----------------------------------------------------------------------------------
 
+  /** /zookeeper/config holds this member's configuration whenever its tree is (re)loaded, as in 3.8. */
+  #initConfigNode(): void {
+    this.#replica.tree.setConfigNode(Buffer.from(this.#options.configText, 'utf8'), this.#options.configVersion, BigInt(this.#clock.wallMs()));
+  }
+
   #lookForLeader(): void {
     if (this.#stopped) return;
     this.#betweenRoles = false;
     this.#role = { kind: 'looking' };
     this.#replica.setMode({ kind: 'notServing' });
-    this.#readOnlyFromMs = this.#clock.monotonicMs() + Math.max(READ_ONLY_GRACE_MS, this.#options.tickTimeMs);
+    const nowMs = this.#clock.monotonicMs();
+    this.#readOnlyFromMs = nowMs + Math.max(READ_ONLY_GRACE_MS, this.#options.tickTimeMs);
+    this.#lookingSinceMs = nowMs;
+    this.#unavailableSinceMs ??= nowMs;
+    this.#metrics.count('looking_count');
     this.#logger.info({ lastZxid: hex(this.#lastLoggedZxid), currentEpoch: this.#currentEpoch.toString() }, 'LOOKING');
     this.#handleElection(this.#election.start(this.#clock.monotonicMs(), this.#lastLoggedZxid, this.#currentEpoch));
   }
@@ -358,6 +379,8 @@ export class QuorumPeer {
       this.#logger.info({}, 'read-only mode ended; read-only connections closed');
     }
     this.#roleGeneration++;
+    // 3.8 records it when a leader starts leading or a follower following; an observer does not.
+    if (decision.role !== 'observing') this.#metrics.observe('election_time', this.#clock.monotonicMs() - this.#lookingSinceMs);
     if (decision.role === 'leading') this.#lead();
     else this.#follow(decision.leader);
   }
@@ -443,6 +466,7 @@ export class QuorumPeer {
       this.#logger,
     );
     this.#replica.replaceState(recovered.tree, recovered.sessions);
+    this.#initConfigNode();
     this.#lastLoggedZxid = recovered.lastZxid;
     this.#committedLog = [...recovered.recentTxns];
     this.#undurableSnapZxid = null;
@@ -575,6 +599,7 @@ export class QuorumPeer {
           this.#logger.info({ learner: sid.toString(), observer: message.observer }, 'learner connected');
         }
         if (message.kind === 'revalidate') {
+          this.#metrics.count('revalidate_count');
           // A client moved to this learner: the session is valid if the leader still tracks it and
           // it is not closing; touching it restarts its expiry with the client's timeout
           // (Leader.revalidateSession). The answer queues behind what the learner was sent before.
@@ -667,6 +692,7 @@ export class QuorumPeer {
         { nowMs: this.#clock.monotonicMs(), acceptedEpoch: this.#acceptedEpoch, currentEpoch: this.#currentEpoch, lastLoggedZxid: this.#lastLoggedZxid },
       );
       this.#role = { kind: 'following', core, socket, leader: leader.id, observer: me?.participant === false };
+      this.#syncStartedAtMs = this.#clock.monotonicMs();
       this.#logger.info({ leader: leader.id.toString() }, 'FOLLOWING');
       this.#readFromLeader(core, socket);
       socket.on('error', () => socket.destroy());
@@ -708,6 +734,7 @@ export class QuorumPeer {
         if (message.kind === 'diff' || message.kind === 'trunc' || message.kind === 'snap') {
           this.#logger.info({ mode: message.kind.toUpperCase(), zxid: hex(message.zxid) }, 'syncing with the leader');
         }
+        if (core.phase === 'broadcast') this.#learnerReceived(message);
         core.receive(this.#clock.monotonicMs(), message);
         if (message.kind === 'snap') snapshot = { reader: new WireSnapshotReader(), zxid: message.zxid };
       }
@@ -736,6 +763,8 @@ export class QuorumPeer {
     }
     tree.lastProcessedZxid = zxid;
     this.#replica.replaceState(tree, new Map(snapshot.sessions));
+    // As 3.8 without reconfigEnabled: the local configuration, not the one in the leader's snapshot.
+    this.#initConfigNode();
     this.#lastLoggedZxid = zxid;
     this.#committedLog = [];
     this.#undurableSnapZxid = zxid;
@@ -799,6 +828,7 @@ export class QuorumPeer {
       case 'send':
         if (effect.message.kind === 'diff' || effect.message.kind === 'trunc' || effect.message.kind === 'snap') {
           this.#logger.info({ learner: effect.to.toString(), mode: effect.message.kind.toUpperCase(), zxid: hex(effect.message.zxid) }, 'syncing a learner');
+          this.#metrics.count(effect.message.kind === 'snap' ? 'snap_count' : 'diff_count');
         }
         this.#write(effect.to, effect.message);
         return;
@@ -833,9 +863,15 @@ export class QuorumPeer {
       case 'commit':
         if (role.kind === 'leading') {
           this.#sampledProposals.delete(effect.zxid);
+          this.#metrics.count('commit_count');
+          this.#metrics.observeSinceTxnTime('quorum_ack_latency', txnTimeOf(effect.txn), this.#clock.wallMs());
           this.#replica.committedUpTo(effect.zxid);
         } else {
-          this.#replica.applyCommitted(decodeTxn(effect.txn));
+          const txn = decodeTxn(effect.txn);
+          if (role.kind === 'following' && role.core.phase === 'broadcast') {
+            this.#metrics.observeSinceTxnTime('commit_propagation_latency', txn.header.time, this.#clock.wallMs());
+          }
+          this.#replica.applyCommitted(txn);
         }
         this.#committedLog.push({ zxid: effect.zxid, txn: effect.txn });
         if (this.#committedLog.length > COMMITTED_LOG_SIZE) this.#committedLog.shift();
@@ -876,6 +912,7 @@ export class QuorumPeer {
   #serve(epoch: bigint): void {
     this.#election.updateEstablishedEpoch(epoch);
     const role = this.#role;
+    this.#servingMetrics(role);
     if (role.kind === 'leading') {
       const core = role.core;
       this.#leaderServingSinceMs = this.#clock.monotonicMs();
@@ -886,6 +923,7 @@ export class QuorumPeer {
             const bytes = encodeTxn(txn);
             this.#proposalSizes.add(bytes.length);
             if (txn.header.zxid % ACK_LOGGING_FREQUENCY === 0n) this.#sampledProposals.set(txn.header.zxid, this.#clock.monotonicMs());
+            this.#metrics.count('proposal_count');
             core.propose(txn.header.zxid, bytes);
             this.#run(core.takeEffects());
           },
@@ -907,6 +945,28 @@ export class QuorumPeer {
       });
     }
     this.#logger.info({ epoch: epoch.toString(), role: role.kind }, 'serving clients');
+  }
+
+  /** What 3.8 records when a member reaches broadcast (QuorumPeer.setZabState, Follower, Observer). */
+  #servingMetrics(role: Role): void {
+    const nowMs = this.#clock.monotonicMs();
+    if (this.#unavailableSinceMs !== null) {
+      const unavailableMs = nowMs - this.#unavailableSinceMs;
+      this.#metrics.observe('unavailable_time', unavailableMs);
+      if (role.kind === 'leading') this.#metrics.observe('leader_unavailable_time', unavailableMs);
+      this.#unavailableSinceMs = null;
+    }
+    if (role.kind === 'following') this.#metrics.observe(role.observer ? 'observer_sync_time' : 'follower_sync_time', nowMs - this.#syncStartedAtMs);
+  }
+
+  /** A packet a learner in broadcast got from its leader (Follower/Observer.processPacket). */
+  #learnerReceived(message: QuorumMessage): void {
+    if (message.kind === 'proposal') {
+      this.#metrics.count('learner_proposal_received_count');
+      this.#metrics.observeSinceTxnTime('proposal_latency', txnTimeOf(message.txn), this.#clock.wallMs());
+    } else if (message.kind === 'commit' || message.kind === 'inform') {
+      this.#metrics.count('learner_commit_received_count');
+    }
   }
 
   #scheduleFlush(): void {
@@ -968,6 +1028,13 @@ export class QuorumPeer {
       throw new Error(`TRUNC to ${hex(zxid)} reloaded the tree at ${hex(this.#lastLoggedZxid)}`);
     }
   }
+}
+
+/** A serialized txn's TxnHeader.time: after clientId (8), cxid (4) and zxid (8). */
+const TXN_HEADER_TIME_AT = 20;
+
+function txnTimeOf(txn: Buffer): bigint {
+  return txn.length >= TXN_HEADER_TIME_AT + 8 ? txn.readBigInt64BE(TXN_HEADER_TIME_AT) : 0n;
 }
 
 /** How many packets each learner is sent in a batch of effects. */

@@ -16,6 +16,8 @@ import {
   type AdminView,
   type ConnectionSnapshot,
   type FourLetterWordWhitelist,
+  type MntrMetrics,
+  type NamespaceMetrics,
   type QuorumStats,
   type SessionExpiryBucket,
   type SessionPaths,
@@ -25,6 +27,7 @@ import type { AdminHttpView, EnsembleView, LastSnapshotInfo } from '../admin-htt
 import type { ServerConfig } from '../config/index.js';
 import type { FourLetterWords } from '../net/client-server.js';
 import type { Clock } from './ports.js';
+import { quotaByNamespace } from './quota-metrics.js';
 import type { ConnectionState, Replica } from './replica.js';
 
 /** The ZooKeeper release whose protocol and behaviour we match; clients parse this part. */
@@ -94,6 +97,23 @@ function connectionSnapshot(state: ConnectionState): ConnectionSnapshot {
     lastResponseTimeMs: state.lastResponseAtMs,
     lastLatencyMs: state.lastLatencyMs,
     latency: { count: state.latencyCount, sum: state.totalLatencyMs, min: state.minLatencyMs, max: state.maxLatencyMs },
+  };
+}
+
+/** The recorded metrics, the quota gauges read from the tree, and local_sessions in read-only mode. */
+function mntrMetrics(replica: Replica): MntrMetrics {
+  const recorded = replica.metrics.snapshot();
+  const quotas = quotaByNamespace(replica.tree);
+  const namespaces: NamespaceMetrics[] = (recorded.namespaces ?? []).map((ns) => {
+    const quota = quotas.get(ns.namespace);
+    quotas.delete(ns.namespace);
+    return quota === undefined ? ns : { ...ns, quota };
+  });
+  for (const [namespace, quota] of quotas) namespaces.push({ namespace, quota });
+  return {
+    ...recorded,
+    gauges: { ...recorded.gauges, ...(replica.mode === 'readOnly' ? { local_sessions: replica.readOnlySessionCount } : {}) },
+    namespaces,
   };
 }
 
@@ -242,7 +262,7 @@ function createAdminView(
       snapDirBytes: directoryBytes(join(config.dataDir, 'version-2')),
       txnLogDirBytes: directoryBytes(join(config.dataLogDir, 'version-2')),
     }),
-    mntrMetrics: () => (replica.mode === 'readOnly' ? { gauges: { local_sessions: replica.readOnlySessionCount } } : {}),
+    mntrMetrics: () => mntrMetrics(replica),
     // 3.8's read-only server is a plain ZooKeeperServer: mntr prints no peer_state or quorum keys.
     quorum: () => (replica.mode === 'readOnly' ? null : (ensemble?.quorumStats() ?? null)),
     digestLog: () => [],
@@ -252,6 +272,7 @@ function createAdminView(
     },
     resetStats: () => {
       replica.resetCounters();
+      replica.metrics.reset();
       ensemble?.resetStats();
     },
     resetConnectionStats: () => replica.resetConnectionCounters(),

@@ -15,7 +15,7 @@ import { javaHashOrderBy, javaStringHashCode } from '../lib/java-hash-order.js';
 import { ErrorCode } from '../protocol/error-code.js';
 import { OpCode, Xid, opCodeName } from '../protocol/op-code.js';
 import { decodeRequest, isWriteType, type ConnectionRequest, type ReadRequest } from '../protocol/requests.js';
-import type { EventTypeValue } from '../protocol/constants.js';
+import { EventType, type EventTypeValue } from '../protocol/constants.js';
 import type { AclPolicy, AuthProviders } from '../pipeline/acl.js';
 import { OutstandingChanges } from '../pipeline/outstanding-changes.js';
 import { prepareCreateSession, prepareMalformed, prepareWrite, type PrepareEnvironment } from '../pipeline/prepare.js';
@@ -30,9 +30,11 @@ import {
   type ReplyBody,
 } from '../pipeline/reply.js';
 import { initialSessionId, sessionPassword, checkSessionPassword, SessionTable, SESSION_PASSWORD_BYTES } from '../sessions/session-table.js';
-import { DataTree, type ApplyResult } from '../tree/data-tree.js';
+import { DataTree, type ApplyResult, type TreeChangeListener } from '../tree/data-tree.js';
 import type { Txn } from '../txn/txn.js';
 import { WatchTable, type WatcherId } from '../watches/watch-table.js';
+import type { RecordedSummary, ServerMetrics } from '../metrics/server-metrics.js';
+import { recordReadStats, writeStatsListener } from './namespace-stats.js';
 import type { ClientConnection, Clock, TxnStorage } from './ports.js';
 import type { Logger } from '../logging/logger.js';
 
@@ -156,6 +158,17 @@ export interface ServerCounters {
   latencyCount: number;
 }
 
+/** The 4-byte length before every frame on the client port. */
+const FRAME_LENGTH_BYTES = 4;
+
+/** Where 3.8 counts how many watches one event triggered. */
+const WATCH_COUNT_SUMMARY: Partial<Record<number, RecordedSummary>> = {
+  [EventType.nodeCreated]: 'node_created_watch_count',
+  [EventType.nodeDeleted]: 'node_deleted_watch_count',
+  [EventType.nodeDataChanged]: 'node_changed_watch_count',
+  [EventType.nodeChildrenChanged]: 'node_children_watch_count',
+};
+
 const SHORT_OP_NAME: Partial<Record<number, string>> = {
   [OpCode.ping]: 'PING',
   [OpCode.create]: 'CREA',
@@ -197,6 +210,9 @@ export class Replica {
   readonly #clock: Clock;
   readonly #auth: Authentication;
   readonly #logger: Logger;
+  readonly #metrics: ServerMetrics;
+  /** The watch table, with the per-namespace write statistics counted on the way. */
+  readonly #treeListener: TreeChangeListener;
   readonly #aclPolicy: AclPolicy;
   readonly #prepareEnv: PrepareEnvironment;
   readonly #readEnv: ReadEnvironment;
@@ -227,7 +243,7 @@ export class Replica {
 
   constructor(
     options: ReplicaOptions,
-    ports: { storage: TxnStorage; clock: Clock; auth: Authentication; logger: Logger; onFatal?: (reason: string) => void },
+    ports: { storage: TxnStorage; clock: Clock; auth: Authentication; logger: Logger; metrics: ServerMetrics; onFatal?: (reason: string) => void },
     initial?: { tree: DataTree; sessions: ReadonlyMap<bigint, number> },
   ) {
     this.#options = options;
@@ -235,11 +251,16 @@ export class Replica {
     this.#clock = ports.clock;
     this.#auth = ports.auth;
     this.#logger = ports.logger;
+    this.#metrics = ports.metrics;
     this.#onFatal = ports.onFatal ?? ((reason) => this.#logger.fatal({ reason }, 'fatal storage error'));
     this.#tree = initial?.tree ?? new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
     this.sessions = new SessionTable({ tickTimeMs: options.tickTimeMs, firstSessionId: initialSessionId(options.serverId, this.#clock.monotonicMs()) });
-    this.watches = new WatchTable({ deliver: (watcher, type, path) => this.#deliverEvent(watcher, type, path) });
-    this.#tree.setListener(this.watches);
+    this.watches = new WatchTable({
+      deliver: (watcher, type, path) => this.#deliverEvent(watcher, type, path),
+      triggered: (type, watchers) => this.#watchesTriggered(type, watchers),
+    });
+    this.#treeListener = writeStatsListener(this.#metrics, () => this.#tree, this.watches);
+    this.#tree.setListener(this.#treeListener);
     this.#changes = new OutstandingChanges({ getNode: (path) => this.#tree.getNode(path), aclOf: (node) => this.#tree.aclOf(node) });
     this.#aclPolicy = { providers: this.#auth.providers, skipAcl: options.skipAcl };
     const self = this;
@@ -276,6 +297,11 @@ export class Replica {
     return this.#tree;
   }
 
+  /** The server's counters and summaries (mntr, /metrics). */
+  get metrics(): ServerMetrics {
+    return this.#metrics;
+  }
+
   /**
    * Replaces the whole state (a learner loading the leader's snapshot, or reloading from disk after
    * a TRUNC). Only while not serving: no client sees the switch.
@@ -284,7 +310,7 @@ export class Replica {
     assert(this.#mode.kind === 'notServing', 'state is replaced only while not serving');
     this.#tree.setListener(null);
     this.#tree = tree;
-    this.#tree.setListener(this.watches);
+    this.#tree.setListener(this.#treeListener);
     const nowMs = this.#clock.monotonicMs();
     for (const session of [...this.sessions.all()]) this.sessions.remove(session.id);
     for (const [id, timeoutMs] of sessions) this.sessions.add(id, timeoutMs, nowMs);
@@ -380,6 +406,10 @@ export class Replica {
     return state;
   }
 
+  connectionRejected(): void {
+    this.#metrics.count('connection_rejected');
+  }
+
   connectionClosed(connection: ClientConnection): void {
     const state = this.#connections.get(connection.id);
     if (state === undefined) return;
@@ -404,9 +434,23 @@ export class Replica {
     state.connection.send(frame);
   }
 
+  /** A reply or a watch event: 3.8 counts its size (without the length prefix) in its stats. */
+  #sendPacket(state: ConnectionState, frame: Buffer, counter: 'response_bytes' | 'watch_bytes'): void {
+    if (state.handshake === 'closed') return;
+    const size = frame.length - FRAME_LENGTH_BYTES;
+    this.#metrics.clientResponseSize(size);
+    this.#metrics.count(counter, size);
+    this.#send(state, frame);
+  }
+
   #deliverEvent(watcher: WatcherId, type: EventTypeValue, path: string): void {
     const state = this.#connectionByWatcher.get(watcher);
-    if (state !== undefined) this.#send(state, encodeNotification(type, path));
+    if (state !== undefined) this.#sendPacket(state, encodeNotification(type, path), 'watch_bytes');
+  }
+
+  #watchesTriggered(type: EventTypeValue, watchers: number): void {
+    const summary = WATCH_COUNT_SUMMARY[type];
+    if (summary !== undefined) this.#metrics.observe(summary, watchers);
   }
 
   /** Handles one complete frame (length prefix removed) from a client connection. */
@@ -415,6 +459,7 @@ export class Replica {
     if (state === undefined || state.handshake === 'closed') return;
     state.packetsReceived++;
     this.counters.packetsReceived++;
+    this.#metrics.count('bytes_received_count', frame.length + FRAME_LENGTH_BYTES);
     switch (state.handshake) {
       case 'awaitingConnect':
         this.#handleConnect(state, frame);
@@ -445,6 +490,7 @@ export class Replica {
       this.#closeConnection(state);
       return;
     }
+    this.#metrics.count('connection_request_count');
     let canBeReadOnly = false;
     if (reader.remaining > 0) {
       state.oldClient = false;
@@ -471,6 +517,7 @@ export class Replica {
     if (request.sessionId === 0n) {
       this.#createSession(state, timeoutMs);
     } else {
+      this.#metrics.count('connection_revalidate_count');
       this.#reopenSession(state, request.sessionId, request.passwd, timeoutMs);
     }
   }
@@ -677,7 +724,7 @@ export class Replica {
       this.#readOnlySessions?.remove(state.sessionId);
       this.#logger.info({ sessionId: `0x${state.sessionId.toString(16)}` }, 'read-only session closed');
       state.outstanding++;
-      this.#reply(state, { xid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.ok, body: NO_BODY }, nowMs, OpCode.closeSession);
+      this.#reply(state, { xid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.ok, body: NO_BODY }, nowMs, OpCode.closeSession, 'read');
       this.#closeConnection(state);
       return true;
     }
@@ -796,6 +843,7 @@ export class Replica {
   #storageFailed(error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
     this.#writesRefusedReason = reason;
+    this.#metrics.count('unrecoverable_error_count');
     this.#logger.error({ reason }, 'cannot write the txn log: no longer accepting writes (reads go on)');
     const failed = this.#pending.slice(this.#pendingHead);
     this.#pending.length = 0;
@@ -831,7 +879,7 @@ export class Replica {
       if (session !== undefined) session.closing = false;
     }
     if (item.origin !== null) {
-      this.#reply(item.origin, { xid: item.txn.header.cxid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.notReadOnly, body: NO_BODY }, item.receivedAtMs, item.requestType);
+      this.#reply(item.origin, { xid: item.txn.header.cxid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.notReadOnly, body: NO_BODY }, item.receivedAtMs, item.requestType, 'read');
     }
   }
 
@@ -872,6 +920,7 @@ export class Replica {
   /** Follower: the leader committed this txn; apply it and answer the local client that sent it. */
   applyCommitted(txn: Txn): void {
     const result = this.#tree.applyTxn(txn);
+    this.#metrics.observeSinceTxnTime('propagation_latency', txn.header.time, this.#clock.wallMs());
     this.#lastDurableZxid = txn.header.zxid;
     this.#lastPreparedZxid = txn.header.zxid;
     const nowMs = this.#clock.monotonicMs();
@@ -892,7 +941,7 @@ export class Replica {
       if (head.origin.handshake === 'awaitingSession') this.#finishSession(head.origin);
     } else {
       const { err, body } = this.#replyFor(head.requestType, result);
-      this.#reply(head.origin, { xid: txn.header.cxid, zxid: txn.header.zxid, err, body }, head.receivedAtMs, head.requestType);
+      this.#reply(head.origin, { xid: txn.header.cxid, zxid: txn.header.zxid, err, body }, head.receivedAtMs, head.requestType, 'update');
     }
     this.#drainReads();
   }
@@ -910,7 +959,7 @@ export class Replica {
     this.#drainReadsBefore(head);
     this.#pendingHead++;
     const path = head.syncPath ?? '';
-    this.#reply(head.origin, { xid: head.cxid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.ok, body: { kind: 'sync', path } }, head.receivedAtMs, OpCode.sync);
+    this.#reply(head.origin, { xid: head.cxid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.ok, body: { kind: 'sync', path } }, head.receivedAtMs, OpCode.sync, 'read');
     this.#drainReads();
   }
 
@@ -972,13 +1021,14 @@ export class Replica {
         this.#executeRead(item.origin, item.xid, item.request, item.receivedAtMs);
         return;
       case 'malformed':
-        this.#reply(item.origin, { xid: item.xid, zxid: this.#tree.lastProcessedZxid, err: item.err, body: item.body }, item.receivedAtMs, -1);
+        this.#reply(item.origin, { xid: item.xid, zxid: this.#tree.lastProcessedZxid, err: item.err, body: item.body }, item.receivedAtMs, -1, 'read');
         return;
     }
   }
 
   #applyAndReply(txn: Txn, origin: ConnectionState | null, requestType: number, receivedAtMs: number): void {
     const result = this.#tree.applyTxn(txn);
+    this.#metrics.observeSinceTxnTime('propagation_latency', txn.header.time, this.#clock.wallMs());
     this.#changes.applied(txn.header.zxid);
     if (txn.body.kind === 'createSession') {
       this.sessions.add(txn.header.clientId, txn.body.timeOutMs, this.#clock.monotonicMs());
@@ -998,7 +1048,7 @@ export class Replica {
       return;
     }
     const { err, body } = this.#replyFor(requestType, result);
-    this.#reply(origin, { xid: txn.header.cxid, zxid: txn.header.zxid, err, body }, receivedAtMs, requestType);
+    this.#reply(origin, { xid: txn.header.cxid, zxid: txn.header.zxid, err, body }, receivedAtMs, requestType, 'update');
   }
 
   #sessionClosed(sessionId: bigint, origin: ConnectionState | null, cxid: number, receivedAtMs: number): void {
@@ -1006,7 +1056,7 @@ export class Replica {
     const state = origin ?? this.#connectionBySession.get(sessionId) ?? null;
     if (state === null || state.sessionId !== sessionId) return;
     if (origin !== null) {
-      this.#reply(origin, { xid: cxid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.ok, body: NO_BODY }, receivedAtMs, OpCode.closeSession);
+      this.#reply(origin, { xid: cxid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.ok, body: NO_BODY }, receivedAtMs, OpCode.closeSession, 'update');
     }
     this.#closeConnection(state);
   }
@@ -1035,14 +1085,19 @@ export class Replica {
   #executeRead(state: ConnectionState, xid: number, request: ReadRequest, receivedAtMs: number): void {
     if (state.handshake === 'closed') return;
     if (request.kind === 'ping') {
-      this.#reply(state, { xid: Xid.ping, zxid: this.#tree.lastProcessedZxid, err: 0, body: NO_BODY }, receivedAtMs, OpCode.ping);
+      this.#reply(state, { xid: Xid.ping, zxid: this.#tree.lastProcessedZxid, err: 0, body: NO_BODY }, receivedAtMs, OpCode.ping, 'read');
       return;
     }
     const outcome = executeRead(this.#readEnv, { sessionId: state.sessionId, watcher: state.watcherId, authIds: state.authIds }, request);
-    this.#reply(state, { xid, zxid: this.#tree.lastProcessedZxid, err: outcome.err, body: outcome.body }, receivedAtMs, readOpCode(request));
+    recordReadStats(this.#metrics, request, outcome.err, outcome.body);
+    this.#reply(state, { xid, zxid: this.#tree.lastProcessedZxid, err: outcome.err, body: outcome.body }, receivedAtMs, readOpCode(request), 'read');
   }
 
-  #reply(state: ConnectionState, reply: Reply, receivedAtMs: number, opCode: number): void {
+  /**
+   * `latency` files the request's latency as 3.8 does: under updatelatency when a txn answered it,
+   * under readlatency otherwise (reads, pings, sync, refusals).
+   */
+  #reply(state: ConnectionState, reply: Reply, receivedAtMs: number, opCode: number, latency: 'read' | 'update'): void {
     if (state.handshake === 'closed') return;
     const nowMs = this.#clock.monotonicMs();
     const latencyMs = Math.max(0, nowMs - receivedAtMs);
@@ -1060,7 +1115,8 @@ export class Replica {
     this.counters.maxLatencyMs = Math.max(this.counters.maxLatencyMs, latencyMs);
     this.counters.totalLatencyMs += latencyMs;
     this.counters.latencyCount++;
-    this.#send(state, encodeReply(reply));
+    this.#metrics.observe(latency === 'update' ? 'updatelatency' : 'readlatency', latencyMs);
+    this.#sendPacket(state, encodeReply(reply), 'response_bytes');
   }
 
   resetCounters(): void {
@@ -1099,6 +1155,7 @@ export class Replica {
     if (this.#mode.kind !== 'standalone' && this.#mode.kind !== 'leading') return;
     for (const session of this.sessions.expired(nowMs)) {
       this.#logger.info({ sessionId: `0x${session.id.toString(16)}`, timeoutMs: session.timeoutMs }, 'session expired');
+      this.#metrics.count('stale_sessions_expired');
       this.sessions.setClosing(session.id);
       const txn = prepareWrite(this.#prepareEnv, this.#nextContext(session.id, 0, []), OpCode.closeSession, { kind: 'closeSession' });
       this.#submit({ kind: 'write', txn, origin: null, requestType: OpCode.closeSession, receivedAtMs: nowMs });

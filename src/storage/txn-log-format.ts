@@ -97,6 +97,16 @@ export function scanLog(bytes: Buffer, maxEntryBytes: number): LogScan | { reado
   return { dbId: header.dbId, entries: scan.entries, end: scan.end };
 }
 
+/**
+ * Whether a log file never got anything written to it: shorter than a header (there is no room for
+ * an entry), or nothing but zeros. A crash right after a roll leaves such a file (created, not yet
+ * written, or preallocated before the header reached the disk). A header of zeros with non-zero
+ * bytes after it is not this: entries may be behind it.
+ */
+export function neverWritten(bytes: Buffer): boolean {
+  return bytes.length < FILE_HEADER_BYTES || !hasNonZeroFrom(bytes, 0);
+}
+
 function hasNonZeroFrom(bytes: Buffer, from: number): boolean {
   for (let i = Math.max(0, from); i < bytes.length; i++) if (bytes[i] !== 0) return true;
   return false;

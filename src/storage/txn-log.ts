@@ -38,6 +38,8 @@ export interface TxnLogOptions {
   readonly preAllocBytes: number;
   /** zookeeper.forceSync: false skips the sync (unsafe; logged at start). */
   readonly forceSync: boolean;
+  /** Told of every batch made durable: how many txns it held and how long write + sync took. */
+  readonly onBatchDurable?: (txns: number, milliseconds: number) => void;
 }
 
 interface OpenLog {
@@ -117,8 +119,6 @@ export class FileTxnLog implements TxnStorage {
   /** Bytes appended to the current file (for size-based rolling and metrics). */
   currentFileBytes = 0;
   txnsInCurrentFile = 0;
-  /** Measured duration of the last batch's write and sync, for metrics. */
-  lastFsyncMs = 0;
 
   constructor(options: TxnLogOptions, logger: Logger) {
     this.#options = options;
@@ -321,8 +321,8 @@ export class FileTxnLog implements TxnStorage {
     this.currentFileBytes += batch.bytes;
     this.txnsInCurrentFile += batch.count;
     if (this.#options.forceSync && !this.#syncOnWrite) await log.handle.datasync();
-    this.lastFsyncMs = performance.now() - started;
     log.durablePosition = log.position;
+    this.#options.onBatchDurable?.(batch.count, performance.now() - started);
   }
 
   /**

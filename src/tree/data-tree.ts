@@ -152,7 +152,7 @@ class NodeExistsError {
   readonly code = ErrorCode.nodeExists;
 }
 
-function parseQuotaStats(data: Buffer | null): Map<string, number> {
+export function parseQuotaStats(data: Buffer | null): Map<string, number> {
   const stats = new Map<string, number>();
   if (data === null || data.length === 0) return stats;
   for (const pair of data.toString('utf8').split(',')) {
@@ -677,6 +677,15 @@ export class DataTree {
     const stat = this.statOf(node);
     this.#listener?.nodeDataChanged(path);
     return stat;
+  }
+
+  /**
+   * An ensemble member's quorum configuration in /zookeeper/config, as 3.8's
+   * ZKDatabase.initConfigInZKDatabase writes it outside any txn: the data is the configuration's
+   * text, mzxid its version, and the data version -1.
+   */
+  setConfigNode(data: Buffer, configVersion: bigint, timeMs: bigint): void {
+    this.#setData(CONFIG_PATH, data, -1, configVersion, timeMs);
   }
 
   #setAcl(path: string, acl: readonly ACL[], version: number): Stat {

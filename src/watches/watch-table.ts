@@ -15,6 +15,8 @@ export type WatchMode = 'standard' | 'persistent' | 'persistentRecursive';
 
 export interface WatchEventSink {
   deliver(watcher: WatcherId, type: EventTypeValue, path: string): void;
+  /** After a change fired watches: how many watchers it found (suppressed ones included, as 3.8 counts). */
+  triggered?(type: EventTypeValue, watchers: number): void;
 }
 
 class WatchManager {
@@ -93,6 +95,7 @@ class WatchManager {
     for (const watcher of notified) {
       if (suppress === null || !suppress.has(watcher)) sink.deliver(watcher, type, path);
     }
+    if (notified.size > 0) sink.triggered?.(type, notified.size);
     return notified;
   }
 

@@ -3,7 +3,7 @@
 
 import { Registry, register as globalRegistry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MntrMetrics, ServerStatsSnapshot } from '../../src/admin/index.js';
+import type { MntrMetrics, QuorumStats, ServerStatsSnapshot } from '../../src/admin/index.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import {
   ADVANCED_SUMMARY_NAMES,
@@ -11,10 +11,12 @@ import {
   BASIC_SUMMARY_NAMES,
   bindGauges,
   COUNTER_NAMES,
-  COUNTER_SET_NAMES,
   createMetrics,
   GAUGE_NAMES,
   GAUGE_SET_NAMES,
+  LEADER_GAUGE_NAMES,
+  MEMBER_GAUGE_NAMES,
+  ServerMetrics,
   startMetricsServer,
   SUMMARY_SET_NAMES,
   type MetricsSource,
@@ -46,21 +48,22 @@ describe('createMetrics', () => {
     const registry = new Registry();
     createMetrics(registry);
     const text = await registry.metrics();
+    const ensembleOnly: string[] = [...Object.values(MEMBER_GAUGE_NAMES), ...Object.values(LEADER_GAUGE_NAMES)];
     const expectedTypes: Array<readonly [string, string]> = [
-      ...Object.values(GAUGE_NAMES).map((n) => [n, 'gauge'] as const),
-      ...Object.values(GAUGE_SET_NAMES).map((n) => [n, 'gauge'] as const),
-      ...Object.values(COUNTER_NAMES).map((n) => [n, 'counter'] as const),
-      ...Object.values(COUNTER_SET_NAMES).map((n) => [n, 'counter'] as const),
-      ...Object.values(BASIC_SUMMARY_NAMES).map((n) => [n, 'summary'] as const),
-      ...Object.values(ADVANCED_SUMMARY_NAMES).map((n) => [n, 'summary'] as const),
-      ...Object.values(SUMMARY_SET_NAMES).map((n) => [n, 'summary'] as const),
+      ...Object.values(GAUGE_NAMES).map((n): [string, string] => [n, 'gauge']),
+      ...Object.values(GAUGE_SET_NAMES).map((n): [string, string] => [n, 'gauge']),
+      ...COUNTER_NAMES.map((n): [string, string] => [n, 'counter']),
+      ...BASIC_SUMMARY_NAMES.map((n): [string, string] => [n, 'summary']),
+      ...ADVANCED_SUMMARY_NAMES.map((n): [string, string] => [n, 'summary']),
+      ...SUMMARY_SET_NAMES.map((n): [string, string] => [n, 'summary']),
     ];
-    expect(expectedTypes.map(([n]) => n).sort()).toEqual([...ALL_METRIC_NAMES].sort());
+    expect([...expectedTypes.map(([n]) => n), ...ensembleOnly].sort()).toEqual([...ALL_METRIC_NAMES].sort());
     expect(new Set(ALL_METRIC_NAMES).size).toBe(ALL_METRIC_NAMES.length);
     for (const [name, type] of expectedTypes) {
       expect(text).toContain(`# HELP ${name} ${name}\n# TYPE ${name} ${type}\n`);
     }
-    expect(registry.getMetricsAsArray()).toHaveLength(ALL_METRIC_NAMES.length);
+    // The ensemble gauges appear only once a member is bound (see refreshRegistrations below).
+    expect(registry.getMetricsAsArray()).toHaveLength(ALL_METRIC_NAMES.length - ensembleOnly.length);
     expect(await globalRegistry.metrics()).toBe('\n');
   });
 
@@ -149,12 +152,14 @@ describe('pushed metrics', () => {
   it('summaries report 3.8 quantiles with _count and _sum; counters and sets count', async () => {
     const registry = new Registry();
     const metrics: ZkMetrics = createMetrics(registry);
-    for (const ms of [1, 2, 3, 4, 100]) metrics.fsyncTime.observe(ms);
-    metrics.readLatency.observe(7);
-    metrics.connectionRequestCount.inc();
-    metrics.connectionRequestCount.inc(2);
-    metrics.quotaExceededErrorPerNamespace.inc({ key: 'app' });
-    metrics.writePerNamespace.observe({ key: 'app' }, 12);
+    const recorder = new ServerMetrics();
+    recorder.addSink(metrics.sink);
+    for (const ms of [1, 2, 3, 4, 100]) recorder.observe('fsynctime', ms);
+    recorder.observe('readlatency', 7);
+    recorder.count('connection_request_count');
+    recorder.count('connection_request_count', 2);
+    recorder.observeNamespace('write_per_namespace', '/app/x', 12);
+    recorder.observeNamespace('write_per_namespace', '/', 1);
     const text = await registry.metrics();
     expect(samples(text, 'fsynctime')).toEqual(['fsynctime{quantile="0.5"} 3', 'fsynctime_sum 110', 'fsynctime_count 5']);
     expect(samples(text, 'readlatency')).toEqual([
@@ -165,8 +170,65 @@ describe('pushed metrics', () => {
       'readlatency_count 1',
     ]);
     expect(samples(text, 'connection_request_count')).toEqual(['connection_request_count 3']);
-    expect(samples(text, 'quota_exceeded_error_per_namespace')).toEqual(['quota_exceeded_error_per_namespace{key="app"} 1']);
     expect(samples(text, 'write_per_namespace')).toContain('write_per_namespace_count{key="app"} 1');
+    expect(samples(text, 'write_per_namespace')).toContain('write_per_namespace_sum{key="app"} 12');
+    expect(samples(text, 'write_per_namespace').filter((line) => line.includes('_count'))).toHaveLength(1);
+
+    // The same events as mntr sees them; srst zeroes that side only (Prometheus counters never go back).
+    const mntr = recorder.snapshot();
+    expect(mntr.counters?.connection_request_count).toBe(3);
+    expect(mntr.summaries?.fsynctime).toEqual({ count: 5, sum: 110, min: 1, max: 100 });
+    expect(mntr.percentileSummaries?.readlatency?.p50).toBe(7);
+    expect(mntr.namespaces).toEqual([{ namespace: 'app', writes: { count: 1, sum: 12, min: 12, max: 12 } }]);
+    recorder.reset();
+    expect(recorder.snapshot().counters?.connection_request_count).toBe(0);
+    expect(samples(await registry.metrics(), 'connection_request_count')).toEqual(['connection_request_count 3']);
+  });
+
+  it('registers the ensemble gauges while the source is a member, the leader ones while it leads', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry);
+    let quorum: QuorumStats | null = null;
+    bindGauges(metrics, { stats: () => IDLE_STATS, mntrMetrics: () => ({}), quorum: () => quorum });
+    const scrape = async (): Promise<string> => {
+      metrics.refreshRegistrations();
+      return registry.metrics();
+    };
+    expect(samples(await scrape(), 'quorum_size')).toEqual([]);
+    const follower: QuorumStats = {
+      peerState: 'following - broadcast',
+      quorumSize: 3,
+      observerMasterId: null,
+      leader: null,
+      learnerQueueSizes: [],
+      learnerQueueTimes: [],
+      ackLatencies: [],
+    };
+    quorum = follower;
+    let text = await scrape();
+    expect(samples(text, 'quorum_size')).toEqual(['quorum_size 3']);
+    expect(samples(text, 'learners')).toEqual([]);
+    quorum = {
+      ...follower,
+      peerState: 'leading - broadcast',
+      leader: {
+        learners: 2,
+        syncedFollowers: 2,
+        syncedNonVotingFollowers: 0,
+        syncedObservers: 0,
+        pendingSyncs: 0,
+        uptimeMs: 1234,
+        proposalSizes: { last: 40, min: 36, max: 90 },
+      },
+    };
+    text = await scrape();
+    expect(samples(text, 'learners')).toEqual(['learners 2']);
+    expect(samples(text, 'leader_uptime')).toEqual(['leader_uptime 1234']);
+    expect(samples(text, 'max_proposal_size')).toEqual(['max_proposal_size 90']);
+    quorum = follower;
+    text = await scrape();
+    expect(samples(text, 'learners')).toEqual([]);
+    expect(samples(text, 'quorum_size')).toEqual(['quorum_size 3']);
   });
 
   it('exports the runtime metrics in place of the JVM ones when asked (exportJvmInfo)', async () => {

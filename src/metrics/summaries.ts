@@ -1,5 +1,5 @@
-// The counters behind an ensemble member's monitoring output (mntr, srvr/stat, the AdminServer),
-// kept as 3.8 keeps them: BufferStats for the leader's proposal sizes, AvgMinMaxCounter and
+// The summaries behind mntr, srvr/stat and the AdminServer, kept as 3.8 keeps them: BufferStats for
+// buffer sizes (the leader's proposals, the replies to clients), AvgMinMaxCounter and
 // AvgMinMaxPercentileCounter summaries, and summary sets keyed by a learner's server id.
 
 import type { BufferSizes, PercentileSummaryStats, PerServerSummary, SummaryStats } from '../admin/index.js';

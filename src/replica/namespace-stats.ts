@@ -1,0 +1,75 @@
+// 3.8's per-namespace read and write statistics (DataTree.updateReadStat / updateWriteStat): every
+// successful getData, exists and getChildren, and every node created, deleted or changed, counts
+// its bytes against the top-level namespace of its path. 3.8 counts them inside its DataTree; here
+// they are taken from what the tree reports (writes) and from each read's answer (reads).
+
+import type { ServerMetrics } from '../metrics/server-metrics.js';
+import { STAT_OVERHEAD_BYTES } from '../metrics/server-metrics.js';
+import type { ReadRequest } from '../protocol/requests.js';
+import type { MultiResult, ReplyBody } from '../pipeline/reply.js';
+import type { DataTree, TreeChangeListener } from '../tree/data-tree.js';
+
+function namesLength(children: readonly string[]): number {
+  let bytes = 0;
+  for (const child of children) bytes += child.length;
+  return bytes;
+}
+
+function recordRead(metrics: ServerMetrics, path: string, bytes: number): void {
+  metrics.observeNamespace('read_per_namespace', path, path.length + bytes + STAT_OVERHEAD_BYTES);
+}
+
+function recordMultiRead(metrics: ServerMetrics, path: string, result: MultiResult): void {
+  if (result.kind === 'getData') recordRead(metrics, path, result.data?.length ?? 0);
+  else if (result.kind === 'getChildren') recordRead(metrics, path, namesLength(result.children));
+}
+
+/** Counts one answered read (nothing for failed ones, as 3.8 counts only after finding the node). */
+export function recordReadStats(metrics: ServerMetrics, request: ReadRequest, err: number, body: ReplyBody): void {
+  switch (request.kind) {
+    case 'exists':
+      if (err === 0) recordRead(metrics, request.record.path, 0);
+      return;
+    case 'getData':
+      if (err === 0 && body.kind === 'getData') recordRead(metrics, request.record.path, body.data?.length ?? 0);
+      return;
+    case 'getChildren':
+    case 'getChildren2':
+      if (err === 0 && (body.kind === 'children' || body.kind === 'children2')) recordRead(metrics, request.record.path, namesLength(body.children));
+      return;
+    case 'multiRead':
+      if (body.kind !== 'multi') return;
+      request.ops.forEach((op, i) => {
+        const result = body.results[i];
+        if (result !== undefined) recordMultiRead(metrics, op.path, result);
+      });
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * A tree listener that counts writes, then passes every change on to `next` (the watch table).
+ * The node is looked up when the change is reported, so its data is the data just written.
+ */
+export function writeStatsListener(metrics: ServerMetrics, tree: () => DataTree, next: TreeChangeListener): TreeChangeListener {
+  const written = (path: string): void => {
+    const node = tree().getNode(path);
+    metrics.observeNamespace('write_per_namespace', path, path.length + (node?.dataLength ?? 0));
+  };
+  return {
+    nodeCreated(path, parentPath) {
+      written(path);
+      next.nodeCreated(path, parentPath);
+    },
+    nodeDeleted(path, parentPath) {
+      metrics.observeNamespace('write_per_namespace', path, path.length);
+      next.nodeDeleted(path, parentPath);
+    },
+    nodeDataChanged(path) {
+      written(path);
+      next.nodeDataChanged(path);
+    },
+  };
+}

@@ -23,11 +23,14 @@ import type { CreateOp, MultiWriteOp, WriteRequest } from '../protocol/requests.
 import type { DataTree, ZnodeStat } from '../tree/data-tree.js';
 import { CONFIG_PATH, QUOTA_PATH, ZOOKEEPER_PATH } from '../tree/data-tree.js';
 import type { MultiSubTxn, Txn, TxnBody } from '../txn/txn.js';
+import type { SessionCheck, SessionOwner } from '../sessions/session-table.js';
 import { aclError, fixupAcl, type AclPolicy } from './acl.js';
 import { duplicateRecord, type ChangeRecord, type OutstandingChanges } from './outstanding-changes.js';
 
 export interface PrepareContext {
   readonly sessionId: bigint;
+  /** Where the request came from, checked against the session's owner (see SessionOwner). */
+  readonly owner: SessionOwner;
   readonly cxid: number;
   readonly zxid: bigint;
   readonly timeMs: bigint;
@@ -40,8 +43,8 @@ export interface PrepareEnvironment {
   readonly acl: AclPolicy;
   readonly extendedTypesEnabled: boolean;
   readonly reconfigEnabled: boolean;
-  /** Whether the session may issue requests (exists and is not closing). */
-  sessionIsLive(sessionId: bigint): boolean;
+  /** Whether the session may issue requests: it exists, is not closing, and `owner` owns it. */
+  checkSession(sessionId: bigint, owner: SessionOwner): SessionCheck;
   /** Marks the session closing once its closeSession txn is prepared. */
   markSessionClosing(sessionId: bigint): void;
 }
@@ -89,7 +92,14 @@ function validPath(path: string): Failure | null {
 }
 
 function requireSession(env: PrepareEnvironment, ctx: PrepareContext): Failure | null {
-  return env.sessionIsLive(ctx.sessionId) ? null : fail(ErrorCode.sessionExpired);
+  switch (env.checkSession(ctx.sessionId, ctx.owner)) {
+    case 'live':
+      return null;
+    case 'expired':
+      return fail(ErrorCode.sessionExpired);
+    case 'moved':
+      return fail(ErrorCode.sessionMoved);
+  }
 }
 
 /** Turns one write op into its txn body and change records (or a failure). */

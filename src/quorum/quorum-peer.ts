@@ -29,6 +29,7 @@ import { DEFAULT_SNAPSHOT_SIZE_FACTOR, readTxnsForSync, type TxnLogRead } from '
 import { ACCEPTED_EPOCH_FILE, clearEpochUpdating, CURRENT_EPOCH_FILE, loadEpochs, markEpochUpdating, writeEpoch } from './epoch-files.js';
 import { BufferSizeStats, PercentileSummary, PerServer, Summary } from '../metrics/summaries.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
+import { LOCAL_OWNER, type SessionOwner } from '../sessions/session-table.js';
 import { encodeWireSnapshot, WireSnapshotReader, type WireSnapshot } from './wire-snapshot.js';
 
 export interface QuorumMember {
@@ -152,6 +153,8 @@ export class QuorumPeer {
   readonly #ackLatencies = new PerServer(() => new PercentileSummary());
   /** The leader's learner connections, for the observers command and the timing marker every 1000 packets. */
   readonly #learnerLinks = new Map<bigint, LearnerLink>();
+  /** Session owners for learner connections; LOCAL_OWNER (0) is this server's own clients. */
+  #nextLearnerOwner: SessionOwner = LOCAL_OWNER + 1;
   /** When proposals whose ACK latency is sampled were made (zxid divisible by 1000). */
   readonly #sampledProposals = new Map<bigint, number>();
 
@@ -557,6 +560,9 @@ export class QuorumPeer {
     socket.setNoDelay(true);
     const decoder = new QuorumPacketDecoder(this.#options.maxPacketBytes);
     let sid: bigint | null = null;
+    // The sessions this connection's clients write for (3.8: owned by its LearnerHandler). A learner
+    // that reconnects is a new owner: its clients revalidate their sessions when they come back.
+    const owner: SessionOwner = this.#nextLearnerOwner++;
     socket.on('data', (chunk: Buffer) => {
       if (this.#role.kind !== 'leading' || this.#role.core !== core) {
         socket.destroy();
@@ -604,6 +610,7 @@ export class QuorumPeer {
           // it is not closing; touching it restarts its expiry with the client's timeout
           // (Leader.revalidateSession). The answer queues behind what the learner was sent before.
           const valid = this.#replica.sessions.touch(message.sessionId, this.#clock.monotonicMs(), message.timeoutMs);
+          if (valid) this.#replica.sessions.setOwner(message.sessionId, owner);
           this.#run([{ kind: 'send', to: sid, message: { kind: 'revalidateReply', sessionId: message.sessionId, valid } }]);
         }
         if (message.kind === 'ack') this.#ackSeen(sid, message.zxid);
@@ -621,7 +628,7 @@ export class QuorumPeer {
             type: message.opType,
             body: message.body,
             authIds: message.authInfo,
-          });
+          }, owner);
         }
         core.receive(this.#clock.monotonicMs(), sid, message);
       }

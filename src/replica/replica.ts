@@ -18,7 +18,7 @@ import { decodeRequest, isWriteType, type ConnectionRequest, type ReadRequest } 
 import { EventType, type EventTypeValue } from '../protocol/constants.js';
 import type { AclPolicy, AuthProviders } from '../pipeline/acl.js';
 import { OutstandingChanges } from '../pipeline/outstanding-changes.js';
-import { prepareCreateSession, prepareMalformed, prepareWrite, type PrepareEnvironment } from '../pipeline/prepare.js';
+import { prepareCreateSession, prepareMalformed, prepareWrite, type PrepareContext, type PrepareEnvironment } from '../pipeline/prepare.js';
 import { executeRead, type ReadEnvironment } from '../pipeline/read.js';
 import {
   encodeConnectResponse,
@@ -29,7 +29,15 @@ import {
   type Reply,
   type ReplyBody,
 } from '../pipeline/reply.js';
-import { initialSessionId, sessionPassword, checkSessionPassword, SessionTable, SESSION_PASSWORD_BYTES } from '../sessions/session-table.js';
+import {
+  initialSessionId,
+  sessionPassword,
+  checkSessionPassword,
+  LOCAL_OWNER,
+  SessionTable,
+  SESSION_PASSWORD_BYTES,
+  type SessionOwner,
+} from '../sessions/session-table.js';
 import { DataTree, type ApplyResult, type TreeChangeListener } from '../tree/data-tree.js';
 import type { Txn } from '../txn/txn.js';
 import { WatchTable, type WatcherId } from '../watches/watch-table.js';
@@ -272,7 +280,7 @@ export class Replica {
       acl: this.#aclPolicy,
       extendedTypesEnabled: options.extendedTypesEnabled,
       reconfigEnabled: options.reconfigEnabled,
-      sessionIsLive: (id) => this.sessions.get(id)?.closing === false,
+      checkSession: (id, owner) => this.sessions.checkOwner(id, owner),
       markSessionClosing: (id) => this.sessions.setClosing(id),
     };
     this.#readEnv = {
@@ -549,6 +557,7 @@ export class Replica {
     }
     // Like 3.8, the session is tracked from prepare on; the createSession txn makes it durable.
     this.sessions.add(sessionId, timeoutMs, this.#clock.monotonicMs());
+    this.sessions.setOwner(sessionId, LOCAL_OWNER);
     const txn = prepareCreateSession(this.#nextContext(sessionId, 0, state.authIds), timeoutMs);
     this.#submit({ kind: 'write', txn, origin: state, requestType: OpCode.createSession, receivedAtMs: this.#clock.monotonicMs() });
   }
@@ -580,10 +589,13 @@ export class Replica {
       this.#mode.revalidate(sessionId, timeoutMs);
       return;
     }
-    if (!(this.#readOnlySessions ?? this.sessions).touch(sessionId, this.#clock.monotonicMs(), timeoutMs)) {
+    const table = this.#readOnlySessions ?? this.sessions;
+    if (!table.touch(sessionId, this.#clock.monotonicMs(), timeoutMs)) {
       this.#refuseSession(state, sessionId);
       return;
     }
+    // The session's writes now come from here (ZooKeeperServer.revalidateSession).
+    table.setOwner(sessionId, LOCAL_OWNER);
     state.sessionId = sessionId;
     this.#finishSession(state);
   }
@@ -628,9 +640,9 @@ export class Replica {
     );
   }
 
-  #nextContext(sessionId: bigint, cxid: number, authIds: readonly Id[]): { sessionId: bigint; cxid: number; zxid: bigint; timeMs: bigint; authIds: readonly Id[] } {
+  #nextContext(sessionId: bigint, cxid: number, authIds: readonly Id[], owner: SessionOwner = LOCAL_OWNER): PrepareContext {
     this.#lastPreparedZxid++;
-    return { sessionId, cxid, zxid: this.#lastPreparedZxid, timeMs: BigInt(this.#clock.wallMs()), authIds };
+    return { sessionId, cxid, owner, zxid: this.#lastPreparedZxid, timeMs: BigInt(this.#clock.wallMs()), authIds };
   }
 
   #handleRequest(state: ConnectionState, frame: Buffer): void {
@@ -893,20 +905,21 @@ export class Replica {
    * Leader: a write a learner forwarded, prepared here like a local one (its reply goes back through
    * the learner that owns the session, when the commit reaches it).
    */
-  prepareForLearner(request: ForwardedRequest): void {
+  prepareForLearner(request: ForwardedRequest, owner: SessionOwner): void {
     assert(this.#mode.kind === 'leading', 'only the leader prepares learner requests');
     const nowMs = this.#clock.monotonicMs();
     if (request.type === OpCode.createSession) {
       const timeoutMs = request.body.length >= 4 ? request.body.readInt32BE(0) : this.#options.minSessionTimeoutMs;
       this.sessions.add(request.sessionId, timeoutMs, nowMs);
-      const txn = prepareCreateSession(this.#nextContext(request.sessionId, request.cxid, request.authIds), timeoutMs);
+      this.sessions.setOwner(request.sessionId, owner);
+      const txn = prepareCreateSession(this.#nextContext(request.sessionId, request.cxid, request.authIds, owner), timeoutMs);
       this.#submit({ kind: 'write', txn, origin: null, requestType: OpCode.createSession, receivedAtMs: nowMs });
       return;
     }
     this.sessions.touch(request.sessionId, nowMs);
     assert(request.type !== OpCode.sync, 'syncs from learners are answered by the leader core');
     const decoded = decodeRequest(request.type, request.body, this.#options.maxBufferBytes);
-    const ctx = this.#nextContext(request.sessionId, request.cxid, request.authIds);
+    const ctx = this.#nextContext(request.sessionId, request.cxid, request.authIds, owner);
     const txn = decoded.class === 'write' ? prepareWrite(this.#prepareEnv, ctx, request.type, decoded.request) : prepareMalformed(ctx);
     this.#submit({ kind: 'write', txn, origin: null, requestType: request.type, receivedAtMs: nowMs });
   }
@@ -939,6 +952,8 @@ export class Replica {
     this.#pendingHead++;
     if (head.requestType === OpCode.createSession) {
       if (head.origin.handshake === 'awaitingSession') this.#finishSession(head.origin);
+    } else if (refusedAsMoved(result)) {
+      this.#sessionMovedAway(head.origin);
     } else {
       const { err, body } = this.#replyFor(head.requestType, result);
       this.#reply(head.origin, { xid: txn.header.cxid, zxid: txn.header.zxid, err, body }, head.receivedAtMs, head.requestType, 'update');
@@ -1040,6 +1055,10 @@ export class Replica {
       return;
     }
     if (origin === null) return;
+    if (refusedAsMoved(result)) {
+      this.#sessionMovedAway(origin);
+      return;
+    }
     if (requestType === OpCode.check && result.type === OpCode.check) {
       // 3.8 answers a successful top-level check with a SetDataResponse holding a null stat, which
       // its serializer cannot write: the client never gets a reply. We match that (clients only
@@ -1049,6 +1068,11 @@ export class Replica {
     }
     const { err, body } = this.#replyFor(requestType, result);
     this.#reply(origin, { xid: txn.header.cxid, zxid: txn.header.zxid, err, body }, receivedAtMs, requestType, 'update');
+  }
+
+  #sessionMovedAway(state: ConnectionState): void {
+    this.#logger.info({ sessionId: `0x${state.sessionId.toString(16)}`, connection: state.connection.id }, 'session moved to another server; closing its connection here');
+    this.#closeConnection(state);
   }
 
   #sessionClosed(sessionId: bigint, origin: ConnectionState | null, cxid: number, receivedAtMs: number): void {
@@ -1229,6 +1253,16 @@ function addAuthIds(state: ConnectionState, ids: readonly Id[]): void {
     if (!state.authIds.some((existing) => existing.scheme === id.scheme && existing.id === id.id)) state.authIds.push(id);
   }
   state.authIds = javaHashOrderBy(state.authIds, idHashCode);
+}
+
+/**
+ * A write refused with SessionMoved, alone or in a multi: 3.8 treats it as a connection-level
+ * error and closes the connection without an answer (ZOOKEEPER-710), so that a client that moved
+ * does not act on a stale reply from the server it left.
+ */
+function refusedAsMoved(result: ApplyResult): boolean {
+  if (result.type === OpCode.error) return result.err === ErrorCode.sessionMoved;
+  return result.multi?.some((sub) => sub.type === OpCode.error && sub.err === ErrorCode.sessionMoved) ?? false;
 }
 
 function multiResultOf(result: ApplyResult): MultiResult {

@@ -5,12 +5,26 @@
 import { assert } from '../lib/assert.js';
 import { JavaRandom } from '../lib/java-random.js';
 
+/**
+ * Who may write for a session, on the server that orders writes: its own clients, or one learner
+ * connection (3.8: ServerCnxn.me, or a LearnerHandler). A client that moved to another server takes
+ * the session with it; a write still arriving from where it was is refused with SessionMoved.
+ */
+export type SessionOwner = number;
+/** This server's own client connections (they all share one owner, as in 3.8). */
+export const LOCAL_OWNER: SessionOwner = 0;
+
+/** checkSession's verdict: the request may go on, or fails with SessionExpired or SessionMoved. */
+export type SessionCheck = 'live' | 'expired' | 'moved';
+
 export interface Session {
   readonly id: bigint;
   timeoutMs: number;
   expiresAtMs: number;
   /** Set once a closeSession txn is prepared: no more requests are accepted for it. */
   closing: boolean;
+  /** Null until the first write or revalidation claims it (sessions loaded from disk, say). */
+  owner: SessionOwner | null;
 }
 
 /** ZooKeeperServer's superSecret: session passwords are java.util.Random(id ^ superSecret) bytes. */
@@ -65,7 +79,7 @@ export class SessionTable {
   add(id: bigint, timeoutMs: number, nowMs: number): Session {
     const existing = this.#sessions.get(id);
     if (existing !== undefined) return existing;
-    const session: Session = { id, timeoutMs, expiresAtMs: this.#roundToNextTick(nowMs + timeoutMs), closing: false };
+    const session: Session = { id, timeoutMs, expiresAtMs: this.#roundToNextTick(nowMs + timeoutMs), closing: false, owner: null };
     this.#sessions.set(id, session);
     return session;
   }
@@ -84,14 +98,31 @@ export class SessionTable {
   }
 
   /**
-   * A new leader starts every session's clock afresh, as 3.8's session tracker does when it is
-   * created: clients connected to other servers have had no way to touch it here.
+   * A new leader starts every session's clock afresh and forgets their owners, as 3.8's session
+   * tracker is created anew: clients connected to other servers have had no way to touch it here,
+   * and the learner connections that owned sessions before are gone.
    */
   restartExpiry(nowMs: number): void {
     for (const session of this.#sessions.values()) {
       session.closing = false;
+      session.owner = null;
       session.expiresAtMs = this.#roundToNextTick(nowMs + session.timeoutMs);
     }
+  }
+
+  /** SessionTracker.checkSession: an unowned session becomes the requester's; another owner's is refused. */
+  checkOwner(id: bigint, owner: SessionOwner): SessionCheck {
+    const session = this.#sessions.get(id);
+    if (session === undefined || session.closing) return 'expired';
+    if (session.owner === null) session.owner = owner;
+    else if (session.owner !== owner) return 'moved';
+    return 'live';
+  }
+
+  /** SessionTracker.setOwner: a session created or revalidated through `owner` now belongs to it. */
+  setOwner(id: bigint, owner: SessionOwner): void {
+    const session = this.#sessions.get(id);
+    if (session !== undefined && !session.closing) session.owner = owner;
   }
 
   setClosing(id: bigint): void {

@@ -2,7 +2,7 @@
 // bulk writes, and waiting until a member has caught up.
 
 import { createConnection, createServer, type Socket } from 'node:net';
-import { ZooKeeperClient, type Stat } from '../../src/client/index.js';
+import { ZooKeeperClient, ZooKeeperError, type Stat } from '../../src/client/index.js';
 import { sleep } from '../support/zk-wait.js';
 import type { MixedEnsemble } from './mixed-ensemble.js';
 
@@ -242,6 +242,43 @@ export async function expectSessionMoves(ensemble: MixedEnsemble, from: number, 
     await relay.cut().catch(() => undefined);
     await second?.close();
     await first.close();
+  }
+}
+
+/**
+ * A session resumed on member `to` while its first connection, to member `from`, stays open: the
+ * leader now takes the session's writes only through `to` (3.8: the session's owner is the learner
+ * that revalidated it last, or the leader's own clients). A write through the stale connection is
+ * refused with SessionMoved, which 3.8 answers by closing that connection without a reply; the
+ * write is not applied, and the session goes on through `to`.
+ */
+export async function expectStaleConnectionRefused(ensemble: MixedEnsemble, from: number, to: number, sessionTimeoutMs = 6000): Promise<void> {
+  const relay = await startRelay(ensemble.clientPort(from));
+  // A long reconnect delay: the stale client must not come back (and take the session back) before
+  // the relay is cut.
+  const first = await ZooKeeperClient.connect(`127.0.0.1:${relay.port}`, { sessionTimeoutMs, connectTimeoutMs: 15_000, reconnectDelayMs: 30_000 });
+  const path = `/stale-${from}-to-${to}-${Date.now()}`;
+  const where = `member ${from} (${ensemble.kindOf(from)}) -> ${to} (${ensemble.kindOf(to)})`;
+  let second: ZooKeeperClient | null = null;
+  try {
+    const session = { id: first.sessionId, passwd: first.sessionPasswd };
+    second = await ZooKeeperClient.connect(`127.0.0.1:${ensemble.clientPort(to)}`, { sessionTimeoutMs, connectTimeoutMs: 15_000, session });
+    const outcome = await first.create(path, Buffer.from('stale')).then(
+      () => 'created',
+      (error: unknown) => (error instanceof ZooKeeperError ? (error.codeName ?? String(error.code)) : String(error)),
+    );
+    await relay.cut();
+    if (outcome !== 'connectionLoss') throw new Error(`${where}: a write through the stale connection gave ${outcome}, expected its connection to be closed (connectionLoss)`);
+    await second.sync('/');
+    if ((await second.exists(path)) !== null) throw new Error(`${where}: the write refused as SessionMoved was applied`);
+    await second.create(`${path}-after`, Buffer.from('ok')).catch((error: unknown) => {
+      throw new Error(`${where}: writing through the member the session moved to: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    await second.delete(`${path}-after`);
+  } finally {
+    await relay.cut().catch(() => undefined);
+    await second?.close();
+    await first.close(1000).catch(() => false);
   }
 }
 

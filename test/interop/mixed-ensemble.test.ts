@@ -18,6 +18,7 @@ import {
   expectSameView,
   expectSessionKeptAlive,
   expectSessionMoves,
+  expectStaleConnectionRefused,
   leaveUncommittedTxn,
   syncModeOf,
   writeThroughEachReadEverywhere,
@@ -52,6 +53,10 @@ describe.skipIf(!INTEROP.ok)('mixed ensembles with Apache ZooKeeper 3.8', { retr
         await expectSessionKeptAlive(ensemble, 1, [2, 3], 9000, 3000);
         await expectSessionMoves(ensemble, 2, 1, 4000);
         await expectSessionMoves(ensemble, 1, 3, 4000);
+        // The Java leader refuses a write through a connection the session left; the member
+        // holding that connection closes it, ours as Java's.
+        await expectStaleConnectionRefused(ensemble, 1, 2, 4000);
+        await expectStaleConnectionRefused(ensemble, 2, 1, 4000);
         // The Java leader dies: ours (1) and Java (2) elect one of them (the larger zxid, then the
         // larger id: usually 2, but txns in flight at the kill can leave either one ahead).
         // FLAKY until F7 is fixed: our follower can crash on a reset election connection here.
@@ -111,6 +116,10 @@ describe.skipIf(!INTEROP.ok)('mixed ensembles with Apache ZooKeeper 3.8', { retr
         // A Java follower asks our leader to REVALIDATE a session that moves to it.
         await expectSessionMoves(ensemble, 3, 1, 4000);
         await expectSessionMoves(ensemble, 1, 2, 4000);
+        // Our leader refuses a write through a connection the session left (SessionMoved): the
+        // Java follower holding it closes it; so does our leader for its own stale client.
+        await expectStaleConnectionRefused(ensemble, 1, 2, 4000);
+        await expectStaleConnectionRefused(ensemble, 3, 1, 4000);
 
         // A Java follower restarts under our leader, next to the other Java follower (F2).
         await ensemble.kill(1);

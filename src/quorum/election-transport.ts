@@ -28,6 +28,8 @@ export interface ElectionTransportOptions {
   readonly connectTimeoutMs: number;
   readonly maxBackoffMs: number;
   readonly maxMessageBytes: number;
+  /** The server's monotonic clock (ms): back-off must not jump with the wall clock. */
+  readonly monotonicMs: () => number;
 }
 
 interface Link {
@@ -102,7 +104,7 @@ export class ElectionTransport {
     if (this.#closed || this.#links.has(sid) || this.#connecting.has(sid)) return;
     const peer = this.#peer(sid);
     if (peer === undefined) return;
-    const now = Date.now();
+    const now = this.#options.monotonicMs();
     if (!urgent && now < (this.#nextAttemptMs.get(sid) ?? 0)) return;
     this.#connecting.add(sid);
     // net.connect resolves the host name on every attempt: no stale addresses are kept.
@@ -113,7 +115,7 @@ export class ElectionTransport {
       socket.destroy();
       const backoff = Math.min((this.#backoffMs.get(sid) ?? 100) * 2, this.#options.maxBackoffMs);
       this.#backoffMs.set(sid, backoff);
-      this.#nextAttemptMs.set(sid, Date.now() + backoff);
+      this.#nextAttemptMs.set(sid, this.#options.monotonicMs() + backoff);
       this.#logger.debug({ peer: sid.toString(), host: peer.host, port: peer.port, reason, backoffMs: backoff }, 'cannot open election channel');
     };
     socket.once('timeout', () => fail('timeout'));

@@ -193,6 +193,7 @@ export class QuorumPeer {
         connectTimeoutMs: 5000,
         maxBackoffMs: 2000,
         maxMessageBytes: 512 * 1024,
+        monotonicMs: () => this.#clock.monotonicMs(),
       },
       (from, body) => this.#onNotification(from, body),
       parts.logger.child({ component: 'election' }),

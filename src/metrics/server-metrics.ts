@@ -50,6 +50,8 @@ export const RECORDED_COUNTERS = {
   snap_count: 'learners synced by SNAP',
   /** A voter going into leader election (LOOKING). */
   looking_count: 'times this server started looking for a leader',
+  /** A txn carrying a tree digest (3.8's leaders send one) left our tree with another digest. */
+  digest_mismatches_count: 'txns after which the tree digest differed from the one the txn carries',
 } as const satisfies Partial<Record<MntrCounterName, string>>;
 export type RecordedCounter = keyof typeof RECORDED_COUNTERS;
 

@@ -38,7 +38,7 @@ import {
   SESSION_PASSWORD_BYTES,
   type SessionOwner,
 } from '../sessions/session-table.js';
-import { DataTree, type ApplyResult, type TreeChangeListener } from '../tree/data-tree.js';
+import { DataTree, DIGEST_VERSION, type ApplyResult, type TreeChangeListener } from '../tree/data-tree.js';
 import type { Txn } from '../txn/txn.js';
 import { WatchTable, type WatcherId } from '../watches/watch-table.js';
 import type { RecordedSummary, ServerMetrics } from '../metrics/server-metrics.js';
@@ -235,6 +235,7 @@ export class Replica {
   #nextWatcherId = 1;
   #lastContainerCheckMs = 0;
   #writesRefusedReason: string | null = null;
+  #digestMismatches = 0;
   #mode: ReplicaMode = { kind: 'standalone' };
   /**
    * Read-only mode: the sessions it created. They are local, as 3.8's read-only server keeps them
@@ -933,6 +934,7 @@ export class Replica {
   /** Follower: the leader committed this txn; apply it and answer the local client that sent it. */
   applyCommitted(txn: Txn): void {
     const result = this.#tree.applyTxn(txn);
+    this.#compareDigest(txn);
     this.#metrics.observeSinceTxnTime('propagation_latency', txn.header.time, this.#clock.wallMs());
     this.#lastDurableZxid = txn.header.zxid;
     this.#lastPreparedZxid = txn.header.zxid;
@@ -1043,6 +1045,7 @@ export class Replica {
 
   #applyAndReply(txn: Txn, origin: ConnectionState | null, requestType: number, receivedAtMs: number): void {
     const result = this.#tree.applyTxn(txn);
+    this.#compareDigest(txn);
     this.#metrics.observeSinceTxnTime('propagation_latency', txn.header.time, this.#clock.wallMs());
     this.#changes.applied(txn.header.zxid);
     if (txn.body.kind === 'createSession') {
@@ -1068,6 +1071,27 @@ export class Replica {
     }
     const { err, body } = this.#replyFor(requestType, result);
     this.#reply(origin, { xid: txn.header.cxid, zxid: txn.header.zxid, err, body }, receivedAtMs, requestType, 'update');
+  }
+
+  /**
+   * DataTree.compareDigest: a txn that carries the tree digest its leader expected must leave our
+   * tree with the same one. A difference means the trees diverged (or our digest is computed
+   * differently); 3.8 counts and logs it and goes on, and so do we.
+   */
+  #compareDigest(txn: Txn): void {
+    const expected = txn.digest;
+    if (expected === null || expected.version !== DIGEST_VERSION) return;
+    const actual = this.#tree.digest;
+    if (actual === expected.treeDigest) return;
+    this.#metrics.count('digest_mismatches_count');
+    this.#digestMismatches++;
+    // The first one in full, then one line per thousand (3.8 rate-limits its log the same way).
+    if (this.#digestMismatches === 1 || this.#digestMismatches % 1000 === 0) {
+      this.#logger.error(
+        { zxid: `0x${txn.header.zxid.toString(16)}`, type: txn.header.type, expected: expected.treeDigest.toString(), actual: actual.toString(), mismatches: this.#digestMismatches },
+        'tree digest mismatch after applying a txn',
+      );
+    }
   }
 
   #sessionMovedAway(state: ConnectionState): void {

@@ -3,6 +3,7 @@
 
 import { createConnection, createServer, type Socket } from 'node:net';
 import { ZooKeeperClient, ZooKeeperError, type Stat } from '../../src/client/index.js';
+import { sendFourLetterWord } from '../support/four-letter.js';
 import { sleep } from '../support/zk-wait.js';
 import type { MixedEnsemble } from './mixed-ensemble.js';
 
@@ -280,6 +281,17 @@ export async function expectStaleConnectionRefused(ensemble: MixedEnsemble, from
     await second?.close();
     await first.close(1000).catch(() => false);
   }
+}
+
+/**
+ * Our member `id` under a Java leader: 3.8's leader puts the tree digest it expects after each txn
+ * into the proposal, and our member compares it with its own tree's (DataTree.compareDigest). The
+ * txns it applied must all have matched: our tree digest is 3.8's, txn by txn.
+ */
+export async function expectDigestsMatched(ensemble: MixedEnsemble, id: number): Promise<void> {
+  const mntr = await sendFourLetterWord(ensemble.clientPort(id), 'mntr', '127.0.0.1', 3000);
+  const line = mntr.split('\n').find((l) => l.startsWith('zk_digest_mismatches_count\t'));
+  if (line !== 'zk_digest_mismatches_count\t0') throw new Error(`member ${id} (${ensemble.kindOf(id)}): ${line ?? 'no zk_digest_mismatches_count in mntr'}`);
 }
 
 /** The member's log since its last start (the launcher marks each start). */

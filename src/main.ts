@@ -4,6 +4,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config/index.js';
+import { javaParseBoolean } from './config/java-values.js';
 import type { Logger } from './logging/logger.js';
 import { ClientServer, type ClientConnectionHandler, type FourLetterWords } from './net/client-server.js';
 import { isFourLetterWord, isFourLetterWordEnabled, ZK_NOT_SERVING } from './admin/index.js';
@@ -217,6 +218,8 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
       maxBufferBytes: config.juteMaxBuffer + config.juteMaxBufferExtraSize,
       extendedTypesEnabled: config.extendedTypesEnabled,
       reconfigEnabled: config.reconfigEnabled,
+      // Boolean.parseBoolean of the property, "true" when unset.
+      digestEnabled: javaParseBoolean(config.systemProperties['zookeeper.digest.enabled'] ?? 'true'),
       skipAcl: config.auth.skipACL,
       containerCheckIntervalMs: numberProperty(config, 'znode.container.checkIntervalMs', 60_000),
       containerMaxPerMinute: numberProperty(config, 'znode.container.maxPerMinute', 10_000),

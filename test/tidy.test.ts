@@ -21,7 +21,7 @@ const srcFiles = sourceFiles(join(root, 'src')).filter((f) => !f.endsWith('.test
 const testFiles = [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'test'))].filter((f) => f.endsWith('.test.ts'));
 
 /** Folders whose code must be deterministic and free of I/O (the pure core). */
-const PURE_FOLDERS = ['lib', 'jute', 'protocol', 'txn', 'tree', 'watches', 'sessions', 'pipeline', 'zab'];
+const PURE_FOLDERS = ['lib', 'jute', 'protocol', 'txn', 'tree', 'watches', 'sessions', 'pipeline', 'zab', 'reconfig'];
 
 function folderOf(file: string): string {
   return relative(join(root, 'src'), file).split('/')[0] ?? '';

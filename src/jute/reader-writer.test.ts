@@ -115,6 +115,38 @@ describe('JuteWriter golden bytes', () => {
     expect(big.readInt32BE(0)).toBe(1004);
     expect(big.length).toBe(1008);
   });
+
+  it('encodeFrame returns buffers of their own, also when called from inside another', () => {
+    const first = encodeFrame((w) => w.writeInt(1));
+    let inner: Buffer | null = null;
+    const outer = encodeFrame((w) => {
+      w.writeInt(2);
+      inner = encodeFrame((v) => v.writeLong(3n));
+      w.writeInt(4);
+    });
+    expect(hex(first)).toBe('00000004' + '00000001');
+    expect(hex(outer)).toBe('00000008' + '00000002' + '00000004');
+    expect(hex(inner ?? Buffer.alloc(0))).toBe('00000008' + '0000000000000003');
+    // A body that throws leaves the reused writer usable.
+    const failing = (): void => {
+      throw new Error('body failed');
+    };
+    expect(() => encodeFrame(failing)).toThrow('body failed');
+    expect(hex(encodeFrame((w) => w.writeInt(5)))).toBe('00000004' + '00000005');
+  });
+
+  it('copyBytes copies exactly what was written; reset starts over in the same buffer', () => {
+    const w = new JuteWriter(16);
+    w.writeInt(7);
+    const copy = w.copyBytes();
+    const view = w.toBuffer();
+    w.reset();
+    expect(w.length).toBe(0);
+    w.writeInt(8);
+    expect(hex(copy)).toBe('00000007');
+    expect(hex(view)).toBe('00000008');
+    expect(w.capacity).toBe(16);
+  });
 });
 
 describe('JuteWriter behaviour', () => {

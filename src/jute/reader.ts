@@ -49,6 +49,8 @@ export class JuteReader {
   readonly extraBufferBytes: number;
 
   private readonly buf: Buffer;
+  /** Made on the first readLong: a DataView reads a bigint without Buffer's intermediate bigints. */
+  private view: DataView | null = null;
   private readonly end: number;
   private readonly lengthLimit: number;
   private pos = 0;
@@ -91,7 +93,8 @@ export class JuteReader {
       this.truncated('long', 8);
     }
     this.pos = pos + 8;
-    return this.buf.readBigInt64BE(pos);
+    this.view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    return this.view.getBigInt64(pos);
   }
 
   /** Reads a one-byte boolean; any non-zero byte is `true` (as Java's DataInput does). */

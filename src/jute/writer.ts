@@ -19,6 +19,11 @@ function fail(message: string): never {
 
 export class JuteWriter {
   private buf: Buffer;
+  /**
+   * The same bytes as `buf`. A DataView writes a bigint straight from its digits; Buffer's
+   * writeBigInt64BE makes three intermediate bigints per long, and a reply or txn has several longs.
+   */
+  private view: DataView;
   private pos = 0;
 
   /** @param initialCapacityBytes initial size of the internal buffer (it doubles as needed). */
@@ -27,6 +32,7 @@ export class JuteWriter {
       fail(`initialCapacityBytes must be a non-negative integer, got ${String(initialCapacityBytes)}`);
     }
     this.buf = Buffer.allocUnsafe(initialCapacityBytes);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
   /** Number of bytes written so far. */
@@ -40,7 +46,7 @@ export class JuteWriter {
       fail(`int out of int32 range: ${String(value)}`);
     }
     this.ensure(4);
-    this.buf.writeInt32BE(value, this.pos);
+    this.view.setInt32(this.pos, value);
     this.pos += 4;
   }
 
@@ -50,7 +56,7 @@ export class JuteWriter {
       fail(`long out of int64 range: ${String(value)}`);
     }
     this.ensure(8);
-    this.buf.writeBigInt64BE(value, this.pos);
+    this.view.setBigInt64(this.pos, value);
     this.pos += 8;
   }
 
@@ -168,6 +174,23 @@ export class JuteWriter {
     return this.buf.subarray(0, this.pos);
   }
 
+  /** A copy of the bytes written so far, in a buffer of exactly their size (the writer can then be reset). */
+  copyBytes(): Buffer {
+    const copy = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(copy, 0, 0, this.pos);
+    return copy;
+  }
+
+  /** Forgets what was written, keeping the buffer; views from {@link toBuffer} see later writes. */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** Size of the internal buffer. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   private ensure(extra: number): void {
     const needed = this.pos + extra;
     if (needed > this.buf.length) {
@@ -183,18 +206,37 @@ export class JuteWriter {
     const next = Buffer.allocUnsafe(capacity);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.length);
   }
 }
+
+/** A scratch writer larger than this is not kept for reuse (one huge frame should not pin its buffer). */
+const SCRATCH_KEEP_MAX = 64 * 1024;
+
+/** The writer encodeFrame reuses; null while a call is using it. */
+let frameScratch: JuteWriter | null = null;
 
 /**
  * Encodes one length-prefixed frame: a 4-byte big-endian payload length
  * followed by the payload produced by `writeBody`. The prefix is reserved
  * first and patched afterwards, so the body is written exactly once.
+ *
+ * The frame is built in a writer kept between calls and copied out at its
+ * exact size: a server encodes a frame per reply, and a fresh writer with a
+ * buffer to grow for each was a good part of its garbage. The result is the
+ * caller's own. `initialCapacityBytes` sizes the writer when the scratch one
+ * is busy (a frame encoded from inside `writeBody`) or was dropped.
  */
 export function encodeFrame(writeBody: (writer: JuteWriter) => void, initialCapacityBytes?: number): Buffer {
-  const writer = new JuteWriter(initialCapacityBytes);
-  writer.writeInt(0);
-  writeBody(writer);
-  writer.patchInt(0, writer.length - 4);
-  return writer.toBuffer();
+  const writer = frameScratch ?? new JuteWriter(initialCapacityBytes);
+  frameScratch = null;
+  try {
+    writer.writeInt(0);
+    writeBody(writer);
+    writer.patchInt(0, writer.length - 4);
+    return writer.copyBytes();
+  } finally {
+    writer.reset();
+    if (writer.capacity <= SCRATCH_KEEP_MAX) frameScratch = writer;
+  }
 }

@@ -3,7 +3,7 @@
 // txns wait for their fsync. Every write consumes a zxid, also when it fails: the failure is an
 // error txn, logged and applied like any other, exactly as 3.8's PrepRequestProcessor does.
 
-import type { Id, TxnHeader } from '../jute/index.js';
+import type { Id, TxnDigest, TxnHeader } from '../jute/index.js';
 import {
   CONTAINER_EPHEMERAL_OWNER,
   createModeFromFlags,
@@ -18,10 +18,10 @@ import {
 } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-code.js';
 import { OpCode } from '../protocol/op-code.js';
-import { pathError } from '../protocol/paths.js';
+import { parentOf, pathError } from '../protocol/paths.js';
 import type { CreateOp, MultiWriteOp, WriteRequest } from '../protocol/requests.js';
 import type { DataTree, ZnodeStat } from '../tree/data-tree.js';
-import { CONFIG_PATH, QUOTA_PATH, ZOOKEEPER_PATH } from '../tree/data-tree.js';
+import { CONFIG_PATH, DIGEST_VERSION, digestRegisterOf, QUOTA_PATH, ZOOKEEPER_PATH } from '../tree/data-tree.js';
 import type { MultiSubTxn, Txn, TxnBody } from '../txn/txn.js';
 import type { SessionCheck, SessionOwner } from '../sessions/session-table.js';
 import { aclError, fixupAcl, type AclPolicy } from './acl.js';
@@ -43,6 +43,8 @@ export interface PrepareEnvironment {
   readonly acl: AclPolicy;
   readonly extendedTypesEnabled: boolean;
   readonly reconfigEnabled: boolean;
+  /** zookeeper.digest.enabled: txns carry the tree digest they produce. */
+  readonly digestEnabled: boolean;
   /** Whether the session may issue requests: it exists, is not closing, and `owner` owns it. */
   checkSession(sessionId: bigint, owner: SessionOwner): SessionCheck;
   /** Marks the session closing once its closeSession txn is prepared. */
@@ -57,6 +59,19 @@ function isFailure(value: unknown): value is Failure {
 
 function header(ctx: PrepareContext, type: number): TxnHeader {
   return { clientId: ctx.sessionId, cxid: ctx.cxid, zxid: ctx.zxid, time: ctx.timeMs, type };
+}
+
+/**
+ * The digest a txn is logged and proposed with: the tree's once every prepared txn up to this one
+ * is applied (zookeeper.digest.enabled, on by default in 3.8). A txn that failed carries none, as
+ * in 3.8.
+ */
+function txnDigest(env: PrepareEnvironment): TxnDigest | null {
+  return env.digestEnabled ? { version: DIGEST_VERSION, treeDigest: env.changes.treeDigest() } : null;
+}
+
+function deletionRecord(ctx: PrepareContext, path: string, childCount: number): ChangeRecord {
+  return { zxid: ctx.zxid, path, stat: null, childCount, acl: [], digestRegister: 0, nodeDigest: 0, digestDelta: 0 };
 }
 
 function errorTxn(ctx: PrepareContext, err: number): Txn {
@@ -130,7 +145,7 @@ function prepareOp(
       next.stat.version = version;
       next.stat.mtime = ctx.timeMs;
       next.stat.mzxid = ctx.zxid;
-      next.data = r.data;
+      next.digestRegister = digestRegisterOf(r.path, r.data);
       env.changes.add(next);
       return { type: OpCode.setData, body: { kind: 'setData', record: { path: r.path, data: r.data, version } } };
     }
@@ -240,7 +255,9 @@ function prepareCreate(
     },
     childCount: 0,
     acl: fixed.acls,
-    data: r.data,
+    digestRegister: digestRegisterOf(path, r.data),
+    nodeDigest: 0,
+    digestDelta: 0,
   });
   return { type, body };
 }
@@ -308,7 +325,7 @@ function removeRecords(env: PrepareEnvironment, ctx: PrepareContext, parent: Cha
   nextParent.childCount--;
   nextParent.stat.pzxid = ctx.zxid;
   env.changes.add(nextParent);
-  env.changes.add({ zxid: ctx.zxid, path, stat: null, childCount: -1, acl: [], data: null });
+  env.changes.add(deletionRecord(ctx, path, -1));
 }
 
 function prepareMulti(env: PrepareEnvironment, ctx: PrepareContext, ops: readonly MultiWriteOp[]): Txn {
@@ -344,7 +361,8 @@ function prepareMulti(env: PrepareEnvironment, ctx: PrepareContext, ops: readonl
     }
     subTxns.push({ type: prepared.type, body });
   }
-  return { header: header(ctx, OpCode.multi), body: { kind: 'multi', ops: subTxns }, digest: null };
+  // Failed or not, a multi carries the digest of the tree as it leaves it (unchanged when failed).
+  return { header: header(ctx, OpCode.multi), body: { kind: 'multi', ops: subTxns }, digest: txnDigest(env) };
 }
 
 function prepareCloseSession(env: PrepareEnvironment, ctx: PrepareContext): Txn {
@@ -354,10 +372,18 @@ function prepareCloseSession(env: PrepareEnvironment, ctx: PrepareContext): Txn 
     else if (record.stat.ephemeralOwner === ctx.sessionId) ephemerals.add(record.path);
   }
   for (const path of ephemerals) {
-    env.changes.add({ zxid: ctx.zxid, path, stat: null, childCount: 0, acl: [], data: null });
+    // As 3.8 with digests on: the parent's pzxid moves, and with it the parent's share of the digest.
+    // The root is looked up as '', as create and delete look it up (getParentPathAndValidate).
+    const parent = env.changes.recordFor(path.lastIndexOf('/') === 0 ? '' : parentOf(path));
+    if (parent !== undefined) {
+      const nextParent = duplicateRecord(parent, ctx.zxid);
+      nextParent.stat.pzxid = ctx.zxid;
+      env.changes.add(nextParent);
+    }
+    env.changes.add(deletionRecord(ctx, path, 0));
   }
   env.markSessionClosing(ctx.sessionId);
-  return { header: header(ctx, OpCode.closeSession), body: { kind: 'closeSession', paths2Delete: [...ephemerals] }, digest: null };
+  return { header: header(ctx, OpCode.closeSession), body: { kind: 'closeSession', paths2Delete: [...ephemerals] }, digest: txnDigest(env) };
 }
 
 /** Prepares a decoded write request into the txn that will be logged, committed and applied. */
@@ -370,13 +396,13 @@ export function prepareWrite(env: PrepareEnvironment, ctx: PrepareContext, type:
     default: {
       const prepared = prepareOp(env, ctx, type, request);
       if (isFailure(prepared)) return errorTxn(ctx, prepared.failed);
-      return { header: header(ctx, type), body: prepared.body, digest: null };
+      return { header: header(ctx, type), body: prepared.body, digest: txnDigest(env) };
     }
   }
 }
 
 /** The txn that opens a session; its reply is the ConnectResponse, sent once it is applied. */
-export function prepareCreateSession(ctx: PrepareContext, timeOutMs: number): Txn {
-  return { header: header(ctx, OpCode.createSession), body: { kind: 'createSession', timeOutMs }, digest: null };
+export function prepareCreateSession(env: PrepareEnvironment, ctx: PrepareContext, timeOutMs: number): Txn {
+  return { header: header(ctx, OpCode.createSession), body: { kind: 'createSession', timeOutMs }, digest: txnDigest(env) };
 }
 

@@ -70,6 +70,8 @@ export interface ReplicaOptions {
   readonly maxBufferBytes: number;
   readonly extendedTypesEnabled: boolean;
   readonly reconfigEnabled: boolean;
+  /** zookeeper.digest.enabled (3.8 default true): log and propose txns with the tree digest they produce. */
+  readonly digestEnabled: boolean;
   readonly skipAcl: boolean;
   /** znode.container.checkIntervalMs: how often empty containers and expired TTL nodes are removed. */
   readonly containerCheckIntervalMs: number;
@@ -270,7 +272,11 @@ export class Replica {
     });
     this.#treeListener = writeStatsListener(this.#metrics, () => this.#tree, this.watches);
     this.#tree.setListener(this.#treeListener);
-    this.#changes = new OutstandingChanges({ getNode: (path) => this.#tree.getNode(path), aclOf: (node) => this.#tree.aclOf(node) });
+    this.#changes = new OutstandingChanges({
+      getNode: (path) => this.#tree.getNode(path),
+      aclOf: (node) => this.#tree.aclOf(node),
+      digest: () => this.#tree.digest,
+    });
     this.#aclPolicy = { providers: this.#auth.providers, skipAcl: options.skipAcl };
     const self = this;
     this.#prepareEnv = {
@@ -281,6 +287,7 @@ export class Replica {
       acl: this.#aclPolicy,
       extendedTypesEnabled: options.extendedTypesEnabled,
       reconfigEnabled: options.reconfigEnabled,
+      digestEnabled: options.digestEnabled,
       checkSession: (id, owner) => this.sessions.checkOwner(id, owner),
       markSessionClosing: (id) => this.sessions.setClosing(id),
     };
@@ -559,7 +566,7 @@ export class Replica {
     // Like 3.8, the session is tracked from prepare on; the createSession txn makes it durable.
     this.sessions.add(sessionId, timeoutMs, this.#clock.monotonicMs());
     this.sessions.setOwner(sessionId, LOCAL_OWNER);
-    const txn = prepareCreateSession(this.#nextContext(sessionId, 0, state.authIds), timeoutMs);
+    const txn = prepareCreateSession(this.#prepareEnv, this.#nextContext(sessionId, 0, state.authIds), timeoutMs);
     this.#submit({ kind: 'write', txn, origin: state, requestType: OpCode.createSession, receivedAtMs: this.#clock.monotonicMs() });
   }
 
@@ -913,7 +920,7 @@ export class Replica {
       const timeoutMs = request.body.length >= 4 ? request.body.readInt32BE(0) : this.#options.minSessionTimeoutMs;
       this.sessions.add(request.sessionId, timeoutMs, nowMs);
       this.sessions.setOwner(request.sessionId, owner);
-      const txn = prepareCreateSession(this.#nextContext(request.sessionId, request.cxid, request.authIds, owner), timeoutMs);
+      const txn = prepareCreateSession(this.#prepareEnv, this.#nextContext(request.sessionId, request.cxid, request.authIds, owner), timeoutMs);
       this.#submit({ kind: 'write', txn, origin: null, requestType: OpCode.createSession, receivedAtMs: nowMs });
       return;
     }

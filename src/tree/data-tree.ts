@@ -97,6 +97,35 @@ class TreeNode implements Znode {
 /** The digest scheme 3.8 writes (DigestCalculator.DIGEST_VERSION). */
 export const DIGEST_VERSION = 2;
 
+const STAT_DIGEST_BYTES = 60;
+const statScratch = Buffer.alloc(STAT_DIGEST_BYTES);
+// A DataView writes a bigint without the intermediate bigints Buffer's writeBigInt64BE makes.
+const statView = new DataView(statScratch.buffer, statScratch.byteOffset, STAT_DIGEST_BYTES);
+
+/** The CRC-32 register after a node's path and data: the part of its digest that changes rarely. */
+export function digestRegisterOf(path: string, data: Uint8Array | null, start = 0, end = data?.length ?? 0): number {
+  const register = path === '/' ? CRC32_START : crc32UpdateUtf8(CRC32_START, path);
+  return data === null ? register : crc32UpdateRange(register, data, start, end);
+}
+
+/**
+ * A node's share of the tree digest (3.8's DigestCalculator: CRC-32 of path, data and persisted
+ * stat), an unsigned 32-bit value; nodes under /zookeeper/ count 0.
+ */
+export function nodeDigestOf(path: string, register: number, s: ZnodeStat): number {
+  if (path.startsWith('/zookeeper/')) return 0;
+  statView.setBigInt64(0, s.czxid);
+  statView.setBigInt64(8, s.mzxid);
+  statView.setBigInt64(16, s.pzxid);
+  statView.setBigInt64(24, s.ctime);
+  statView.setBigInt64(32, s.mtime);
+  statView.setInt32(40, s.version);
+  statView.setInt32(44, s.cversion);
+  statView.setInt32(48, s.aversion);
+  statView.setBigInt64(52, s.ephemeralOwner);
+  return crc32Finish(crc32UpdateRange(register, statScratch, 0, STAT_DIGEST_BYTES));
+}
+
 /** Receives the changes that can fire watches, in the order ZooKeeper fires them. */
 export interface TreeChangeListener {
   nodeCreated(path: string, parentPath: string): void;
@@ -220,8 +249,6 @@ export class DataTree {
    */
   #digestBase = 0n;
   #digestPending = 0;
-  readonly #statScratch = Buffer.alloc(60);
-  readonly #statView = new DataView(this.#statScratch.buffer, this.#statScratch.byteOffset, 60);
   #dataSlab: Buffer = Buffer.alloc(0);
   #dataSlabOffset = 0;
   /** While a snapshot is loaded node by node: the parent of the last node, as siblings come in a row. */
@@ -303,27 +330,12 @@ export class DataTree {
 
   /** Recomputes the path-and-data part of a node's digest (after create or setData). */
   #digestPrefix(path: string, node: TreeNode): void {
-    let register = path === '/' ? CRC32_START : crc32UpdateUtf8(CRC32_START, path);
-    if (node.dataSource !== null) register = crc32UpdateRange(register, node.dataSource, node.dataStart, node.dataStart + node.dataLength);
-    node.digestRegister = register;
+    node.digestRegister = digestRegisterOf(path, node.dataSource, node.dataStart, node.dataStart + node.dataLength);
   }
 
   /** The node's share of the tree digest, an unsigned 32-bit value. */
   #nodeDigest(path: string, node: Znode): number {
-    if (path.startsWith('/zookeeper/')) return 0;
-    // A DataView writes a bigint without the intermediate bigints Buffer's writeBigInt64BE makes.
-    const v = this.#statView;
-    const s = node.stat;
-    v.setBigInt64(0, s.czxid);
-    v.setBigInt64(8, s.mzxid);
-    v.setBigInt64(16, s.pzxid);
-    v.setBigInt64(24, s.ctime);
-    v.setBigInt64(32, s.mtime);
-    v.setInt32(40, s.version);
-    v.setInt32(44, s.cversion);
-    v.setInt32(48, s.aversion);
-    v.setBigInt64(52, s.ephemeralOwner);
-    return crc32Finish(crc32UpdateRange(node.digestRegister, this.#statScratch, 0, 60));
+    return nodeDigestOf(path, node.digestRegister, node.stat);
   }
 
   #digestIn(path: string, node: Znode): void {

@@ -107,12 +107,32 @@ function writeBody(writer: JuteWriter, body: TxnBody): void {
   }
 }
 
-/** Serializes header, record and (when present) digest, as one log entry or proposal payload. */
-export function encodeTxn(txn: Txn, writer = new JuteWriter(128)): Buffer {
+/** The writer encodeTxn reuses when given none; larger than SCRATCH_KEEP_MAX it is dropped after use. */
+let scratch = new JuteWriter(256);
+const SCRATCH_KEEP_MAX = 64 * 1024;
+
+/**
+ * Serializes header, record and (when present) digest, as one log entry or proposal payload. With
+ * a writer, returns a view of it (see JuteWriter.toBuffer); without, a buffer of its own, encoded in
+ * a reused writer and copied out (one txn per write request: a writer each was needless garbage).
+ */
+export function encodeTxn(txn: Txn, writer?: JuteWriter): Buffer {
+  if (writer !== undefined) {
+    writeTxn(writer, txn);
+    return writer.toBuffer();
+  }
+  const w = scratch;
+  w.reset();
+  writeTxn(w, txn);
+  const bytes = w.copyBytes();
+  if (w.capacity > SCRATCH_KEEP_MAX) scratch = new JuteWriter(256);
+  return bytes;
+}
+
+function writeTxn(writer: JuteWriter, txn: Txn): void {
   writeTxnHeader(writer, txn.header);
   writeBody(writer, txn.body);
   if (txn.digest !== null) writeTxnDigest(writer, txn.digest);
-  return writer.toBuffer();
 }
 
 function readBody(type: number, reader: JuteReader): TxnBody {

@@ -13,6 +13,9 @@ import { parentOf } from '../protocol/paths.js';
 export type WatcherId = number;
 export type WatchMode = 'standard' | 'persistent' | 'persistentRecursive';
 
+/** What a trigger that found no watcher returns (shared: the result is read-only). */
+const NO_WATCHERS: ReadonlySet<WatcherId> = new Set();
+
 export interface WatchEventSink {
   deliver(watcher: WatcherId, type: EventTypeValue, path: string): void;
   /** After a change fired watches: how many watchers it found (suppressed ones included, as 3.8 counts). */
@@ -73,7 +76,10 @@ class WatchManager {
     }
   }
 
-  trigger(path: string, type: EventTypeValue, suppress: ReadonlySet<WatcherId> | null, sink: WatchEventSink): Set<WatcherId> {
+  trigger(path: string, type: EventTypeValue, suppress: ReadonlySet<WatcherId> | null, sink: WatchEventSink): ReadonlySet<WatcherId> {
+    // Every write triggers: without a watch on the path (nor a recursive one anywhere) there is
+    // nothing to do, and nothing should be allocated for it.
+    if (this.#recursiveCount === 0 && !this.#watchersByPath.has(path)) return NO_WATCHERS;
     const notified = new Set<WatcherId>();
     for (const [localPath, atAncestor] of this.#pathAndAncestors(path)) {
       const watchers = this.#watchersByPath.get(localPath);

@@ -132,6 +132,7 @@ const EXACT_KEYS = [
   'zk_connection_request_count',
   'zk_connection_revalidate_count',
   'zk_connection_rejected',
+  'zk_digest_mismatches_count',
   'zk_max_client_response_size',
   'zk_min_client_response_size',
   ...['cnt', 'sum', 'min', 'max'].flatMap((stat) => [

@@ -7,7 +7,9 @@
 // expires, and the files the second server wrote are read back by the first (the rollback path).
 
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { OpCode } from '../../src/protocol/op-code.js';
 import { describe, it, type ExpectStatic } from 'vitest';
 import { Flags, Perms, READ_ACL_UNSAFE, req } from '../conformance/requests.js';
 import { javaZooKeeperAvailable } from '../support/java-zookeeper.js';
@@ -18,6 +20,7 @@ import {
   connectSuper,
   digestId,
   listZxidFiles,
+  parseLogEntries,
   startServerOn,
   superDigest,
   SUPER_PASSWORD,
@@ -167,6 +170,12 @@ async function scenario(expect: ExpectStatic, cleanup: Cleanup, writerKind: Serv
   expect(snapshots.length).toBeGreaterThanOrEqual(4);
   if (stopWriter === 'SIGKILL') await writer.kill();
   else await writer.stop();
+  // As 3.8's, every txn that did not fail carries the tree digest it produces (the reader compares
+  // it with its own tree as it replays the log: a difference would show in errorLines below).
+  const logDir = join(dataLogDir ?? dataDir, 'version-2');
+  const txns = (await Promise.all((await listZxidFiles(logDir, 'log')).map(async (file) => parseLogEntries(await readFile(join(logDir, file.name)))))).flat();
+  expect(txns.length).toBeGreaterThan(30);
+  expect(txns.filter((txn) => txn.type !== OpCode.error && !txn.hasDigest).map((txn) => `0x${txn.zxid.toString(16)}`)).toEqual([]);
   // The ephemeral's session is still alive as far as the files say: its client just lost the connection.
   await ephemeralSession.drop();
 

@@ -8,6 +8,7 @@ import { chmod, copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node
 import { join } from 'node:path';
 import { decodeRecord, JuteReader, readCreateResponse, readGetACLResponse, readGetChildrenResponse, readGetDataResponse, readSetDataResponse, type ACL, type Stat } from '../../src/jute/index.js';
 import type { DataTree } from '../../src/tree/data-tree.js';
+import { decodeTxn } from '../../src/txn/txn.js';
 import { RawSession } from '../conformance/raw-session.js';
 import { Flags, req, type RawRequest } from '../conformance/requests.js';
 import { sendFourLetterWord } from '../support/four-letter.js';
@@ -520,6 +521,17 @@ export interface ParsedEntry {
   readonly zxid: bigint;
   readonly type: number;
   readonly clientId: bigint;
+  /** Whether bytes follow the txn record: 3.8's TxnDigest (version, tree digest). */
+  readonly hasDigest: boolean;
+}
+
+/** Whether a txn entry ends with a TxnDigest after its record (decoded with src/txn: the record's length depends on its type). */
+function endsWithDigest(txnBytes: Buffer, type: number): boolean {
+  try {
+    return decodeTxn(txnBytes).digest !== null;
+  } catch {
+    throw new Error(`txn of type ${String(type)} does not decode`);
+  }
 }
 
 /**
@@ -537,7 +549,8 @@ export function parseLogEntries(bytes: Buffer): ParsedEntry[] {
     const end = offset + 12 + length + 1;
     if (end > bytes.length || bytes[end - 1] !== 0x42) throw new Error(`bad entry at offset ${String(offset)}`);
     const txn = offset + 12;
-    entries.push({ offset, end, clientId: bytes.readBigInt64BE(txn), zxid: bytes.readBigInt64BE(txn + 12), type: bytes.readInt32BE(txn + 28), });
+    const type = bytes.readInt32BE(txn + 28);
+    entries.push({ offset, end, clientId: bytes.readBigInt64BE(txn), zxid: bytes.readBigInt64BE(txn + 12), type, hasDigest: endsWithDigest(bytes.subarray(txn, end - 1), type) });
     offset = end;
   }
   return entries;

@@ -229,7 +229,8 @@ export class Replica {
   readonly #connections = new Map<number, ConnectionState>();
   readonly #connectionByWatcher = new Map<WatcherId, ConnectionState>();
   readonly #connectionBySession = new Map<bigint, ConnectionState>();
-  readonly #pending: PendingItem[] = [];
+  /** Requests in arrival order; slots before #pendingHead are cleared (undefined) once completed. */
+  readonly #pending: (PendingItem | undefined)[] = [];
   #pendingHead = 0;
   #lastPreparedZxid = 0n;
   #lastDurableZxid = 0n;
@@ -865,7 +866,7 @@ export class Replica {
     this.#writesRefusedReason = reason;
     this.#metrics.count('unrecoverable_error_count');
     this.#logger.error({ reason }, 'cannot write the txn log: no longer accepting writes (reads go on)');
-    const failed = this.#pending.slice(this.#pendingHead);
+    const failed = this.#pending.slice(this.#pendingHead).filter((item): item is PendingItem => item !== undefined);
     this.#pending.length = 0;
     this.#pendingHead = 0;
     this.#changes.clear();
@@ -951,14 +952,14 @@ export class Replica {
     const matches =
       head !== undefined && head.kind === 'forwarded' && head.sessionId === txn.header.clientId && head.cxid === txn.header.cxid;
     if (txn.body.kind === 'closeSession') {
-      if (matches) this.#pendingHead = this.#pending.indexOf(head) + 1;
+      if (matches) this.#skipPendingThrough(head);
       this.#sessionClosed(txn.header.clientId, matches ? head.origin : null, txn.header.cxid, matches ? head.receivedAtMs : nowMs);
       this.#drainReads();
       return;
     }
     if (!matches) return;
     this.#drainReadsBefore(head);
-    this.#pendingHead++;
+    this.#takePending();
     if (head.requestType === OpCode.createSession) {
       if (head.origin.handshake === 'awaitingSession') this.#finishSession(head.origin);
     } else if (refusedAsMoved(result)) {
@@ -981,7 +982,7 @@ export class Replica {
       return;
     }
     this.#drainReadsBefore(head);
-    this.#pendingHead++;
+    this.#takePending();
     const path = head.syncPath ?? '';
     this.#reply(head.origin, { xid: head.cxid, zxid: this.#tree.lastProcessedZxid, err: ErrorCode.ok, body: { kind: 'sync', path } }, head.receivedAtMs, OpCode.sync, 'read');
     this.#drainReads();
@@ -995,10 +996,38 @@ export class Replica {
     return undefined;
   }
 
+  /**
+   * Removes the head of the queue. Its slot is cleared at once: under a steady load the queue never
+   * empties, and completed requests (with views into socket chunks) must not stay reachable.
+   */
+  #takePending(): PendingItem | undefined {
+    const item = this.#pending[this.#pendingHead];
+    this.#pending[this.#pendingHead] = undefined;
+    this.#pendingHead++;
+    return item;
+  }
+
+  /** Drops the queue's head up to and including `item`, without completing what it skips. */
+  #skipPendingThrough(item: PendingItem): void {
+    const at = this.#pending.indexOf(item, this.#pendingHead);
+    while (this.#pendingHead <= at) this.#takePending();
+  }
+
+  /** Releases the cleared slots: all at once when the queue is empty, else once they are most of it. */
+  #compactPending(): void {
+    if (this.#pendingHead === this.#pending.length) {
+      this.#pending.length = 0;
+      this.#pendingHead = 0;
+    } else if (this.#pendingHead > 1024 && this.#pendingHead * 2 > this.#pending.length) {
+      this.#pending.splice(0, this.#pendingHead);
+      this.#pendingHead = 0;
+    }
+  }
+
   /** Completes the reads queued before `item` (they arrived before it and must be answered first). */
   #drainReadsBefore(item: PendingItem): void {
     while (this.#pendingHead < this.#pending.length && this.#pending[this.#pendingHead] !== item) {
-      const read = this.#pending[this.#pendingHead++];
+      const read = this.#takePending();
       if (read !== undefined) this.#complete(read);
     }
   }
@@ -1008,13 +1037,10 @@ export class Replica {
     while (this.#pendingHead < this.#pending.length) {
       const item = this.#pending[this.#pendingHead];
       if (item === undefined || item.kind === 'write' || item.kind === 'forwarded') break;
-      this.#pendingHead++;
+      this.#takePending();
       this.#complete(item);
     }
-    if (this.#pendingHead === this.#pending.length) {
-      this.#pending.length = 0;
-      this.#pendingHead = 0;
-    }
+    this.#compactPending();
   }
 
   /** Everything up to `zxid` is durable: apply and reply in order, then release waiting reads. */
@@ -1024,13 +1050,10 @@ export class Replica {
       const item = this.#pending[this.#pendingHead];
       assert(item !== undefined, 'pending queue slot is filled');
       if (item.kind === 'write' && item.txn.header.zxid > zxid) break;
-      this.#pendingHead++;
+      this.#takePending();
       this.#complete(item);
     }
-    if (this.#pendingHead === this.#pending.length) {
-      this.#pending.length = 0;
-      this.#pendingHead = 0;
-    }
+    this.#compactPending();
   }
 
   #complete(item: PendingItem): void {

@@ -11,7 +11,7 @@
 // - no file is ever modified or deleted here.
 
 import { performance } from 'node:perf_hooks';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ACL } from '../jute/index.js';
 import type { Logger } from '../logging/logger.js';
@@ -19,7 +19,8 @@ import { OpCode } from '../protocol/op-code.js';
 import { DataTree, DIGEST_VERSION } from '../tree/data-tree.js';
 import { decodeTxn, type Txn } from '../txn/txn.js';
 import { endsLikeSnapshot, looksComplete, parseSnapshot, readSnapshotStream, type SnapshotDigest, type SnapshotSink } from './snapshot-format.js';
-import { neverWritten, scanLog, zxidOfFileName, type LogEntry } from './txn-log-format.js';
+import { adler32Range } from './adler32.js';
+import { checkFileHeader, END_OF_RECORD, ENTRY_OVERHEAD_BYTES, FILE_HEADER_BYTES, neverWritten, scanLog, TXNLOG_MAGIC, zxidOfFileName, type LogEnd } from './txn-log-format.js';
 
 export interface RecoveryOptions {
   /** dataDir/version-2 */
@@ -27,6 +28,8 @@ export interface RecoveryOptions {
   /** dataLogDir/version-2 */
   readonly logDirectory: string;
   readonly extendedTypesEnabled: boolean;
+  /** Bytes of a txn log read at a time (default 4 MiB); tests make reads end inside entries with small ones. */
+  readonly logReadBytes?: number;
 }
 
 export interface RecoveredState {
@@ -46,6 +49,8 @@ export interface RecoveredState {
 }
 
 const RECENT_TXNS_KEPT = 500;
+/** The largest txn a log entry may hold, as 3.8 reads them (scanLog's limit). */
+const MAX_ENTRY_BYTES = 0x7ffffff0;
 /** A log entry's checksum (8) and length (4) before its txn. */
 const ENTRY_HEADER_BYTES = 12;
 /** In a TxnHeader: clientId (8) and cxid (4), then the zxid (8). */
@@ -138,9 +143,9 @@ async function loadSnapshot(directory: string, file: NamedFile, options: Recover
       sessions = sessionList;
       tree.beginSnapshotLoad(acls.map(([index, acl]) => [Number(index), acl] as const));
     },
-    node(nodePath, source, dataStart, dataEnd, aclIndex, stat) {
+    node(nodePath, source, dataStart, dataEnd, statStart, aclIndex, stat) {
       // After a problem the rest is still read, so that a checksum error is found and reported first.
-      if (problem === null) problem = tree.loadSnapshotNode(nodePath, source, dataStart, dataEnd, aclIndex, stat);
+      if (problem === null) problem = tree.loadSnapshotNode(nodePath, source, dataStart, dataEnd, statStart, aclIndex, stat);
     },
   };
   let failure: unknown = null;
@@ -220,79 +225,276 @@ async function replayLogs(
   tree: DataTree,
   sessions: Map<bigint, number>,
   logger: Logger,
-  expectedDigest: { zxid: bigint; digest: bigint } | null = null,
-  recent: { zxid: bigint; txn: Buffer }[] = [],
+  expectedDigest: { zxid: bigint; digest: bigint } | null,
+  recent: { zxid: bigint; txn: Buffer }[],
+  readBytes: number,
 ): Promise<number> {
-  let replayed = 0;
-  const latest = new LatestTxns(RECENT_TXNS_KEPT);
-  let pendingDigest = expectedDigest;
-  const checkDigest = (): void => {
-    if (pendingDigest === null || tree.lastProcessedZxid !== pendingDigest.zxid) return;
-    if (tree.digest !== pendingDigest.digest) {
-      // 3.8 reports a mismatch and goes on; the tree is still what the logs say.
-      logger.error({ zxid: `0x${pendingDigest.zxid.toString(16)}`, expected: pendingDigest.digest.toString(), actual: tree.digest.toString() }, 'tree digest mismatch after replay');
-    }
-    pendingDigest = null;
-  };
-  checkDigest();
+  const replay = new LogReplay(tree, sessions, logger, expectedDigest, readBytes);
   for (let i = 0; i < logs.length; i++) {
     const file = logs[i] as NamedFile;
-    const path = join(directory, file.name);
-    const bytes = await readWhole(path);
-    const scan = scanLog(bytes, 0x7ffffff0);
-    if ('headerError' in scan) {
-      // Created at a crash and never written. It may be followed by newer files (the server was
-      // restarted and went on), so this holds for any file, not only the last; the zxid check of
-      // the next txn replayed finds txns that are missing. The file is left as it is.
-      if (neverWritten(bytes)) {
-        logger.warn({ file: path, bytes: bytes.length, reason: scan.headerError }, 'txn log file was never written (empty or all zeros); it holds no txns');
-        continue;
-      }
-      throw new RecoveryError(`txn log ${path} is unreadable: ${scan.headerError} (offset 0)`);
+    await replay.file(join(directory, file.name), file.zxid);
+  }
+  recent.push(...replay.latest.copies());
+  return replay.replayed;
+}
+
+/** The txns of the log files applied in order, as recovery's rules at the top of this file say. */
+class LogReplay {
+  readonly latest = new LatestTxns(RECENT_TXNS_KEPT);
+  replayed = 0;
+  readonly #tree: DataTree;
+  readonly #sessions: Map<bigint, number>;
+  readonly #logger: Logger;
+  #pendingDigest: { zxid: bigint; digest: bigint } | null;
+  readonly #readBytes: number;
+
+  constructor(tree: DataTree, sessions: Map<bigint, number>, logger: Logger, expectedDigest: { zxid: bigint; digest: bigint } | null, readBytes: number) {
+    this.#readBytes = readBytes;
+    this.#tree = tree;
+    this.#sessions = sessions;
+    this.#logger = logger;
+    this.#pendingDigest = expectedDigest;
+    this.#checkDigest();
+  }
+
+  #checkDigest(): void {
+    const pending = this.#pendingDigest;
+    if (pending === null || this.#tree.lastProcessedZxid !== pending.zxid) return;
+    if (this.#tree.digest !== pending.digest) {
+      // 3.8 reports a mismatch and goes on; the tree is still what the logs say.
+      this.#logger.error({ zxid: `0x${pending.zxid.toString(16)}`, expected: pending.digest.toString(), actual: this.#tree.digest.toString() }, 'tree digest mismatch after replay');
     }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-    const skipped = new SkippedEntryCheck(file.zxid);
-    for (const entry of scan.entries) {
-      // Entries the tree already has (before the snapshot's zxid) are checksummed by the scan but
-      // not decoded, which would cost as much as replaying them: their TxnHeader's zxid (after
-      // clientId and cxid) is enough to skip them, and its type and zxid get a cheap check.
-      if (entry.txnBytes.length >= TXN_HEADER_ZXID_END) {
-        const zxid = view.getBigInt64(entry.offset + ENTRY_HEADER_BYTES + TXN_HEADER_ZXID_AT);
-        if (zxid <= tree.lastProcessedZxid) {
-          skipped.check(view, entry, zxid);
-          continue;
+    this.#pendingDigest = null;
+  }
+
+  /**
+   * One log file. Its entries are checked and applied as the file is read (LogWindow), by the
+   * same rules as scanLog's; anything else (a bad header, a damaged or torn entry, the file ending
+   * inside one) has the whole file read and handed to scanLog, which decides and reports exactly as
+   * before, and the entries it finds after the last one applied here are applied.
+   */
+  async file(path: string, fileZxid: bigint): Promise<void> {
+    const skipped = new SkippedEntryCheck(fileZxid);
+    /** File offset of the next entry. */
+    let offset = FILE_HEADER_BYTES;
+    let end: LogEnd | null = null;
+    const window = await LogWindow.open(path, this.#readBytes);
+    try {
+      while (window.filled < FILE_HEADER_BYTES && (await window.more(0)));
+      let regular = window.filled >= FILE_HEADER_BYTES && checkFileHeader(window.buffer.subarray(0, FILE_HEADER_BYTES), TXNLOG_MAGIC).ok;
+      let at = FILE_HEADER_BYTES;
+      while (regular) {
+        const bytes = window.buffer;
+        const view = window.view;
+        const filled = window.filled;
+        if (at + ENTRY_HEADER_BYTES > filled) {
+          const more = await this.#more(window, at);
+          at = 0;
+          if (more) continue;
+          // The file ends within an entry's header: the end of the log if nothing but zeros is left.
+          if (zerosFrom(window.buffer, 0, window.filled)) end = { kind: 'end', offset };
+          else regular = false;
+          break;
+        }
+        const checksumHigh = view.getUint32(at);
+        const checksum = view.getUint32(at + 4);
+        const length = view.getInt32(at + 8);
+        if (length === 0 && checksumHigh === 0 && checksum === 0) {
+          end = { kind: 'end', offset };
+          break;
+        }
+        const txnStart = at + ENTRY_HEADER_BYTES;
+        const txnEnd = txnStart + length;
+        if (length < 0 || length > MAX_ENTRY_BYTES) {
+          regular = false;
+        } else if (txnEnd + 1 > filled) {
+          const more = await this.#more(window, at);
+          at = 0;
+          if (more) continue;
+          regular = false;
+        } else if (bytes[txnEnd] !== END_OF_RECORD || checksumHigh !== 0 || adler32Range(bytes, txnStart, txnEnd) !== checksum) {
+          regular = false;
+        } else {
+          this.#entry(path, bytes, view, at, offset, length, skipped);
+          at = txnEnd + 1;
+          offset += length + ENTRY_OVERHEAD_BYTES;
         }
       }
-      let txn: Txn;
-      try {
-        txn = decodeTxn(entry.txnBytes);
-      } catch (error) {
-        throw new RecoveryError(`txn log ${path}: entry at offset ${entry.offset} does not decode: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      const zxid = txn.header.zxid;
-      if (zxid <= tree.lastProcessedZxid) continue;
-      if (tree.lastProcessedZxid !== 0n && !isNextZxid(tree.lastProcessedZxid, zxid)) {
-        throw new RecoveryError(
-          `txn log ${path}: zxid 0x${zxid.toString(16)} at offset ${entry.offset} does not follow 0x${tree.lastProcessedZxid.toString(16)}; txns are missing`,
-        );
-      }
-      tree.applyTxn(txn);
-      applySessionEffects(txn, sessions);
-      replayed++;
-      latest.push(zxid, entry.txnBytes);
-      checkDigest();
+    } finally {
+      await window.close();
     }
-    skipped.report(path, logger);
-    const end = scan.end;
+    if (end === null) {
+      const whole = await readWhole(path);
+      const scan = scanLog(whole, MAX_ENTRY_BYTES);
+      if ('headerError' in scan) {
+        // Created at a crash and never written. It may be followed by newer files (the server was
+        // restarted and went on), so this holds for any file, not only the last; the zxid check of
+        // the next txn replayed finds txns that are missing. The file is left as it is.
+        if (neverWritten(whole)) {
+          this.#logger.warn({ file: path, bytes: whole.length, reason: scan.headerError }, 'txn log file was never written (empty or all zeros); it holds no txns');
+          return;
+        }
+        throw new RecoveryError(`txn log ${path} is unreadable: ${scan.headerError} (offset 0)`);
+      }
+      const view = new DataView(whole.buffer, whole.byteOffset, whole.length);
+      for (const entry of scan.entries) {
+        if (entry.offset >= offset) this.#entry(path, whole, view, entry.offset, entry.offset, entry.txnBytes.length, skipped);
+      }
+      end = scan.end;
+    }
+    skipped.report(path, this.#logger);
     if (end.kind !== 'end') {
       if (end.dataFollows) {
         throw new RecoveryError(`txn log ${path} is corrupt at offset ${end.offset}: ${end.reason}, and more data follows it`);
       }
-      logger.warn({ file: path, offset: end.offset, reason: end.reason }, 'txn log ends in a torn write; the log ends there');
+      this.#logger.warn({ file: path, offset: end.offset, reason: end.reason }, 'txn log ends in a torn write; the log ends there');
     }
   }
-  recent.push(...latest.copies());
-  return replayed;
+
+  /** More of the file in the window, keeping it from `keepFrom`; the latest txns held as views of the window are copied first. */
+  #more(window: LogWindow, keepFrom: number): Promise<boolean> {
+    this.latest.detach(window.buffer);
+    return window.more(keepFrom);
+  }
+
+  /**
+   * The entry at bytes[at] (checksummed), at `offset` in its file, whose txn is the `length` bytes
+   * after its header.
+   */
+  #entry(path: string, bytes: Buffer, view: DataView, at: number, offset: number, length: number, skipped: SkippedEntryCheck): void {
+    const tree = this.#tree;
+    const txnStart = at + ENTRY_HEADER_BYTES;
+    // Entries the tree already has (before the snapshot's zxid) are checksummed but not decoded,
+    // which would cost as much as replaying them: their TxnHeader's zxid (after clientId and cxid)
+    // is enough to skip them, and its type and zxid get a cheap check.
+    if (length >= TXN_HEADER_ZXID_END) {
+      const zxid = view.getBigInt64(txnStart + TXN_HEADER_ZXID_AT);
+      if (zxid <= tree.lastProcessedZxid) {
+        skipped.check(view, at, offset, length, zxid);
+        return;
+      }
+    }
+    const txnBytes = bytes.subarray(txnStart, txnStart + length);
+    let txn: Txn;
+    try {
+      txn = decodeTxn(txnBytes);
+    } catch (error) {
+      throw new RecoveryError(`txn log ${path}: entry at offset ${offset} does not decode: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const zxid = txn.header.zxid;
+    if (zxid <= tree.lastProcessedZxid) return;
+    if (tree.lastProcessedZxid !== 0n && !isNextZxid(tree.lastProcessedZxid, zxid)) {
+      throw new RecoveryError(`txn log ${path}: zxid 0x${zxid.toString(16)} at offset ${offset} does not follow 0x${tree.lastProcessedZxid.toString(16)}; txns are missing`);
+    }
+    tree.applyTxn(txn);
+    applySessionEffects(txn, this.#sessions);
+    this.replayed++;
+    this.latest.push(zxid, txnBytes);
+    this.#checkDigest();
+  }
+}
+
+/** Whether bytes[from, to) are all zeros. */
+function zerosFrom(bytes: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/** Bytes of a log file read at a time; the next piece is read while the one before is replayed. */
+const LOG_READ_BYTES = 4 << 20;
+
+/**
+ * A log file read through a window of a few MiB, the next piece always on its way: the replay
+ * starts on the first piece instead of after a read of the whole file (one read of a 256 MB log
+ * left the thread idle for most of a second), it stops reading at the end marker, so the
+ * preallocated zeros after it are not read at all, and no buffer of the file's size is allocated
+ * (each one, as external memory, made V8 start a full collection of a heap of a million znodes).
+ */
+class LogWindow {
+  /** The file's bytes from `base` on, valid up to `filled`. */
+  buffer: Buffer;
+  view: DataView;
+  base = 0;
+  filled = 0;
+  readonly #handle: FileHandle;
+  #size: number;
+  /** The next piece, read into #spare while the window is replayed. */
+  readonly #spare: Buffer;
+  #ahead: { readonly position: number; readonly count: Promise<number> } | null = null;
+
+  private constructor(handle: FileHandle, size: number, readBytes: number) {
+    this.#handle = handle;
+    this.#size = size;
+    const bytes = Math.max(16, Math.min(readBytes, size));
+    this.buffer = Buffer.allocUnsafeSlow(bytes);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
+    this.#spare = Buffer.allocUnsafeSlow(bytes);
+  }
+
+  static async open(path: string, readBytes: number): Promise<LogWindow> {
+    const handle = await open(path, 'r');
+    try {
+      return new LogWindow(handle, (await handle.stat()).size, readBytes);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Moves buffer[keepFrom, filled) to the start of the window (the bytes before it are overwritten)
+   * and reads more after it, growing the window when it is full; false at the end of the file.
+   */
+  async more(keepFrom: number): Promise<boolean> {
+    if (keepFrom > 0) {
+      this.buffer.copyWithin(0, keepFrom, this.filled);
+      this.base += keepFrom;
+      this.filled -= keepFrom;
+    }
+    if (this.filled === this.buffer.length) {
+      // An entry larger than the window.
+      const larger = Buffer.allocUnsafeSlow(Math.min(this.buffer.length * 2, Math.max(this.#size - this.base, this.buffer.length + 1)));
+      this.buffer.copy(larger, 0, 0, this.filled);
+      this.buffer = larger;
+      this.view = new DataView(larger.buffer, larger.byteOffset, larger.length);
+    }
+    const position = this.base + this.filled;
+    const wanted = Math.min(this.buffer.length - this.filled, this.#size - position);
+    if (wanted <= 0) return false;
+    let count: number;
+    const ahead = this.#ahead;
+    this.#ahead = null;
+    if (ahead !== null && ahead.position === position) {
+      // What did not fit (the window held a large rest) is read again later.
+      count = Math.min(await ahead.count, wanted);
+      this.#spare.copy(this.buffer, this.filled, 0, count);
+    } else {
+      if (ahead !== null) await ahead.count.catch(() => undefined);
+      count = (await this.#handle.read(this.buffer, this.filled, wanted, position)).bytesRead;
+    }
+    if (count === 0) {
+      // Shorter than its size said: it ends here.
+      this.#size = position;
+      return false;
+    }
+    this.filled += count;
+    const next = position + count;
+    const length = Math.min(this.#spare.length, this.#size - next);
+    if (length > 0) {
+      const pending = this.#handle.read(this.#spare, 0, length, next).then((result) => result.bytesRead);
+      // Awaited by the next more() or by close(); a failure must not count as unhandled before that.
+      pending.catch(() => undefined);
+      this.#ahead = { position: next, count: pending };
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    // A read still on its way (the replay stopped at the end marker) must end before the handle does.
+    if (this.#ahead !== null) await this.#ahead.count.catch(() => undefined);
+    this.#ahead = null;
+    await this.#handle.close();
+  }
 }
 
 /**
@@ -311,19 +513,20 @@ class SkippedEntryCheck {
     this.#previousZxid = fileZxid - 1n;
   }
 
-  check(view: DataView, entry: LogEntry, zxid: bigint): void {
+  /** The entry at `at` in `view`, at `offset` in its file, whose txn is `length` bytes. */
+  check(view: DataView, at: number, offset: number, length: number, zxid: bigint): void {
     let reason: string | null = null;
-    if (entry.txnBytes.length < TXN_HEADER_BYTES) {
-      reason = `txn of ${entry.txnBytes.length} bytes is shorter than a TxnHeader`;
+    if (length < TXN_HEADER_BYTES) {
+      reason = `txn of ${length} bytes is shorter than a TxnHeader`;
     } else {
-      const type = view.getInt32(entry.offset + ENTRY_HEADER_BYTES + TXN_HEADER_TYPE_AT);
+      const type = view.getInt32(at + ENTRY_HEADER_BYTES + TXN_HEADER_TYPE_AT);
       if (!LOGGED_TXN_TYPES.has(type)) reason = `unknown txn type ${type}`;
       else if (zxid <= this.#previousZxid) reason = `zxid 0x${BigInt.asUintN(64, zxid).toString(16)} does not increase (after 0x${BigInt.asUintN(64, this.#previousZxid).toString(16)})`;
     }
     this.#previousZxid = zxid;
     if (reason === null) return;
     this.#count++;
-    this.#first ??= { offset: entry.offset, zxid, reason };
+    this.#first ??= { offset, zxid, reason };
   }
 
   report(path: string, logger: Logger): void {
@@ -335,11 +538,7 @@ class SkippedEntryCheck {
   }
 }
 
-/**
- * readFile in one read call: readFile reads in pieces of 512 KiB, each a round trip through the
- * thread pool, and on a busy machine the waits for those hand-offs added up to a large share of
- * reading a 64 MiB log.
- */
+/** The whole file in one read call (readFile reads 512 KiB at a time, each a round trip through the thread pool). */
 async function readWhole(path: string): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
@@ -357,7 +556,10 @@ async function readWhole(path: string): Promise<Buffer> {
   }
 }
 
-/** The last `capacity` replayed txns as views of their log file, copied only once the replay ends. */
+/**
+ * The last `capacity` replayed txns as views of the log being read, copied only when the window
+ * they are in moves on (detach) or the replay ends.
+ */
 class LatestTxns {
   readonly #zxids: bigint[] = [];
   readonly #txns: Buffer[] = [];
@@ -376,7 +578,16 @@ class LatestTxns {
     this.#next = (this.#next + 1) % this.capacity;
   }
 
-  /** Oldest first; copies, because a view would keep its whole (preallocated) log file in memory. */
+  /** Copies the txns that are views of `window`, whose bytes are about to be overwritten. */
+  detach(window: Buffer): void {
+    const txns = this.#txns;
+    for (let i = 0; i < txns.length; i++) {
+      const txn = txns[i] as Buffer;
+      if (txn.buffer === window.buffer) txns[i] = Buffer.from(txn);
+    }
+  }
+
+  /** Oldest first; copies, because a view would keep a log's window (or a whole log file) in memory. */
   copies(): { zxid: bigint; txn: Buffer }[] {
     const out: { zxid: bigint; txn: Buffer }[] = [];
     for (let k = 0; k < this.#zxids.length; k++) {
@@ -419,7 +630,7 @@ export async function recover(options: RecoveryOptions, logger: Logger): Promise
     }
     const recentTxns: { zxid: bigint; txn: Buffer }[] = [];
     const snapshotLoadedAt = performance.now();
-    const replayed = await replayLogs(options.logDirectory, needed, loaded.tree, loaded.sessions, logger, loaded.digest, recentTxns);
+    const replayed = await replayLogs(options.logDirectory, needed, loaded.tree, loaded.sessions, logger, loaded.digest, recentTxns, options.logReadBytes ?? LOG_READ_BYTES);
     logger.info(
       { snapshot: loaded.file.name, snapshotZxid: `0x${loaded.file.zxid.toString(16)}`, txnsReplayed: replayed, lastZxid: `0x${loaded.tree.lastProcessedZxid.toString(16)}` },
       'recovered the data tree',

@@ -97,8 +97,8 @@ async function streamed(bytes: Buffer, chunkBytes: number): Promise<{ tree: Data
       sessions = list;
       tree.beginSnapshotLoad(acls.map(([index, acl]) => [Number(index), acl] as const));
     },
-    node(path, source, dataStart, dataEnd, aclIndex, stat) {
-      problem ??= tree.loadSnapshotNode(path, source, dataStart, dataEnd, aclIndex, stat);
+    node(path, source, dataStart, dataEnd, statStart, aclIndex, stat) {
+      problem ??= tree.loadSnapshotNode(path, source, dataStart, dataEnd, statStart, aclIndex, stat);
     },
   };
   const result = await readSnapshotStream(readerOf(bytes), bytes.length, sink, chunkBytes);
@@ -197,6 +197,47 @@ describe('snapshot streaming', () => {
     const sealAt = bytes.length - digestBytes - 13;
     expect(bytes.readBigInt64BE(sealAt)).toBe(adler32(bytes.subarray(0, sealAt)));
     expect(bytes.readBigInt64BE(bytes.length - 13)).toBe(adler32(bytes.subarray(0, bytes.length - 13)));
+  });
+
+  it('fills chunks given back as written again, and checksums as adler32.ts does at any alignment', async () => {
+    // The sink copies each chunk and gives it back at once, so every chunk after the first is one
+    // filled again; nodes of many sizes end the chunks at many lengths.
+    const written: Buffer[] = [];
+    const copies: Buffer[] = [];
+    const writer = new SnapshotWriter(
+      (chunk) => {
+        copies.push(Buffer.from(chunk));
+        written.push(chunk);
+      },
+      0n,
+      written,
+    );
+    writer.writeSessions(SESSIONS);
+    writer.writeAcls([[1n, OPEN]]);
+    const stat = { czxid: 1n, mzxid: 2n, ctime: 3n, mtime: 4n, version: 5, cversion: 6, aversion: 7, ephemeralOwner: 0n, pzxid: 8n };
+    writer.writeZnode('', '', Buffer.alloc(0), -1, stat);
+    for (let i = 0; i < 4000; i++) writer.writeZnode('/n-', String(i), Buffer.alloc((i * 7919) % 3001, i & 0xff), 1, stat);
+    writer.finish({ zxid: 8n, digestVersion: 2, digest: 12345n });
+    expect(copies.length).toBeGreaterThan(3);
+    const bytes = Buffer.concat(copies);
+    // The node list's seal, then the digest (20 bytes) and its seal.
+    const sealAt = bytes.length - 13 - 20 - 13;
+    expect(bytes.readBigInt64BE(sealAt)).toBe(adler32(bytes.subarray(0, sealAt)));
+    expect(bytes.readBigInt64BE(bytes.length - 13)).toBe(adler32(bytes.subarray(0, bytes.length - 13)));
+    expect(parseSnapshot(bytes).nodes).toHaveLength(4001);
+    // Read back in chunks that start the reader's checksum at every alignment (it fails on a mismatch).
+    let nodes = 0;
+    const counting: SnapshotSink = {
+      begin() {},
+      node() {
+        nodes++;
+      },
+    };
+    for (const chunkBytes of [1024, 1025, 1026, 1027, 4099, 65_536]) {
+      nodes = 0;
+      await readSnapshotStream(readerOf(bytes), bytes.length, counting, chunkBytes);
+      expect(nodes).toBe(4001);
+    }
   });
 
   it('refuses exactly the damaged files the whole-file parse refuses', async () => {

@@ -70,6 +70,8 @@ export async function writeSnapshot(
   // the disk, were what a start waited for.
   let queued: Buffer[] = [];
   let queuedAt = 0;
+  // Chunks the file has received, for the writer to fill again.
+  const written: Buffer[] = [];
   let writing: Promise<void> | null = null;
   const drain = async (): Promise<void> => {
     while (queued.length > 0) {
@@ -85,6 +87,7 @@ export async function writeSnapshot(
         let done = 0;
         while (done < rest.length) done += (await handle.write(rest, done, rest.length - done, at + bytesWritten + done)).bytesWritten;
       }
+      written.push(...batch);
     }
   };
   const startWriting = (): void => {
@@ -106,7 +109,7 @@ export async function writeSnapshot(
   };
   let nodeCount = 0;
   try {
-    const writer = new SnapshotWriter(sink);
+    const writer = new SnapshotWriter(sink, 0n, written);
     writer.writeSessions(sessions);
     const writtenAcls = new Map<number, readonly ACL[]>();
     for (const [index, entry] of tree.acls.entries()) writtenAcls.set(index, entry.acl);

@@ -65,6 +65,13 @@ beforeAll(async () => {
   await zk.create('/c', 'corruption');
   for (let i = 0; i < 60; i++) await zk.create(`/c/n-${String(i)}`, `node ${String(i)} `.repeat(1 + (i % 5)));
   for (let i = 0; i < 60; i++) await zk.setData(`/c/n-${String(i % 7)}`, `update ${String(i)}`);
+  // The log after the last background snapshot is the one the fallback case damages in its middle:
+  // logs roll at a random count, so write on until it holds a few entries.
+  for (let i = 0; i < 100; i++) {
+    const current = (await listZxidFiles(logDir(dir), 'log')).at(-1);
+    if (current !== undefined && parseLogEntries(await readFile(join(logDir(dir), current.name))).length >= 4) break;
+    await zk.setData('/c/n-0', `filler ${String(i)}`);
+  }
   await zk.close();
   await server.stop();
   // Run 2: its start snapshot is the newest; a few txns (fewer than a roll) follow it in a new log.

@@ -174,7 +174,7 @@ describe.skipIf(!INTEROP.ok)('monitoring an ensemble member: ours against Apache
       expect(mntrValue(j, 'zk_observer_master_id')).toBe(String(side('java').ids.leader));
     }
     if (role === 'leader') {
-      // Six proposals: the sizes are known (ours have no digest, so they are smaller).
+      // Proposal sizes are the leader's serialized txns (with their digest, on both sides).
       for (const key of ['zk_min_proposal_size', 'zk_max_proposal_size', 'zk_last_proposal_size']) expect(Number(mntrValue(o, key)), key).toBeGreaterThan(0);
     }
   });

@@ -16,6 +16,7 @@
 // returns the whole file as records, serves the dump tool and the exact error reports.
 
 import { JuteReader, JuteWriter, readACL, readStatPersisted, writeACL, writeStatPersisted, type ACL, type StatPersisted } from '../jute/index.js';
+import { Adler32 } from './adler32.js';
 import { checkFileHeader, encodeFileHeader, FILE_HEADER_BYTES, SNAP_MAGIC } from './txn-log-format.js';
 
 export interface SnapshotNode {
@@ -31,133 +32,6 @@ export interface SnapshotDigest {
   readonly digest: bigint;
 }
 
-/** Largest run of bytes after which Adler-32's sums, kept below 65521 between runs, still fit in an int32. */
-const ADLER_RUN = 3800;
-
-/**
- * Adler-32 (java.util.zip.Adler32, as adler32.ts computes it) unrolled and in 32-bit integer
- * arithmetic: a snapshot's checksum runs over every byte of a file of a few hundred MB twice at
- * each start (the snapshot read, then the one written), and this form takes a third to a half
- * less time than the general one.
- */
-class SnapshotChecksum {
-  #a = 1;
-  #b = 0;
-  /** A word view of the last ArrayBuffer updated from (the reader's and writer's chunks are few and reused). */
-  #wordsOf: ArrayBufferLike | null = null;
-  #words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
-
-  update(bytes: Uint8Array): this {
-    if (LITTLE_ENDIAN && bytes.length >= WORDS_FROM_BYTES) {
-      this.#updateWords(bytes);
-      return this;
-    }
-    let a = this.#a;
-    let b = this.#b;
-    let i = 0;
-    const n = bytes.length;
-    while (i < n) {
-      const end = Math.min(i + ADLER_RUN, n);
-      for (; i + 8 <= end; i += 8) {
-        a = (a + (bytes[i] as number)) | 0;
-        b = (b + a) | 0;
-        a = (a + (bytes[i + 1] as number)) | 0;
-        b = (b + a) | 0;
-        a = (a + (bytes[i + 2] as number)) | 0;
-        b = (b + a) | 0;
-        a = (a + (bytes[i + 3] as number)) | 0;
-        b = (b + a) | 0;
-        a = (a + (bytes[i + 4] as number)) | 0;
-        b = (b + a) | 0;
-        a = (a + (bytes[i + 5] as number)) | 0;
-        b = (b + a) | 0;
-        a = (a + (bytes[i + 6] as number)) | 0;
-        b = (b + a) | 0;
-        a = (a + (bytes[i + 7] as number)) | 0;
-        b = (b + a) | 0;
-      }
-      for (; i < end; i++) {
-        a = (a + (bytes[i] as number)) | 0;
-        b = (b + a) | 0;
-      }
-      a %= 65521;
-      b %= 65521;
-    }
-    this.#a = a;
-    this.#b = b;
-    return this;
-  }
-
-  /**
-   * update() four bytes at a time, read as one little-endian word: about 1.6 times as fast over a
-   * large range. Over a block of n words, with T the sum of a word's bytes and S1, S2 the running
-   * sums of T and of S1, and C1..C3 the sums of the words' 2nd..4th bytes, Adler-32's definition
-   * (b gains a after every byte) gives a += S1 and b += 4n·a + 4·S2 - (C1 + 2·C2 + 3·C3). The even
-   * and odd bytes are summed in two 16-bit lanes of one number each (x & 0x00ff00ff,
-   * (x >>> 8) & 0x00ff00ff), which cannot overflow in a block of 256 words.
-   */
-  #updateWords(bytes: Uint8Array): void {
-    if (bytes.buffer !== this.#wordsOf) {
-      this.#wordsOf = bytes.buffer;
-      this.#words = new Uint32Array(bytes.buffer, 0, bytes.buffer.byteLength >>> 2);
-    }
-    const words = this.#words;
-    const base = bytes.byteOffset;
-    const n = bytes.length;
-    let a = this.#a;
-    let b = this.#b;
-    let i = 0;
-    // The bytes before the first whole word (at most 3: a and b stay far below 2^31).
-    const head = Math.min(n, (4 - (base & 3)) & 3);
-    for (; i < head; i++) {
-      a += bytes[i] as number;
-      b += a;
-    }
-    a %= 65521;
-    b %= 65521;
-    let w = (base + i) / 4;
-    const wordEnd = Math.floor((base + n) / 4);
-    while (w < wordEnd) {
-      const blockEnd = Math.min(w + 256, wordEnd);
-      const count = blockEnd - w;
-      let s1 = 0;
-      let s2 = 0;
-      let even = 0;
-      let odd = 0;
-      for (; w < blockEnd; w++) {
-        const x = words[w] as number;
-        const e = x & 0x00ff00ff;
-        const o = (x >>> 8) & 0x00ff00ff;
-        even += e;
-        odd += o;
-        const t = e + o;
-        s1 += (t & 0xffff) + (t >>> 16);
-        s2 += s1;
-      }
-      const weighted = (odd & 0xffff) + 2 * Math.floor(even / 65536) + 3 * Math.floor(odd / 65536);
-      b = (b + ((4 * count) % 65521) * a + 4 * (s2 % 65521) + 3 * 65521 - (weighted % 65521)) % 65521;
-      a = (a + s1) % 65521;
-    }
-    // The bytes after the last whole word (at most 3).
-    for (i = Math.max(i, w * 4 - base); i < n; i++) {
-      a += bytes[i] as number;
-      b += a;
-    }
-    this.#a = a % 65521;
-    this.#b = b % 65521;
-  }
-
-  /** As Checksum.getValue(): an unsigned 32-bit value in a long. */
-  get value(): bigint {
-    return BigInt(((this.#b << 16) | this.#a) >>> 0);
-  }
-}
-
-/** Whether a Uint32Array reads bytes as a little-endian word (it uses the platform's order). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-/** Ranges at least this long are checksummed a word at a time. */
-const WORDS_FROM_BYTES = 1024;
-
 const CHUNK_BYTES = 1 << 20;
 /** The encoding of a StatPersisted: six longs and three ints. */
 const STAT_BYTES = 60;
@@ -166,7 +40,7 @@ const UTF8_BYTES_PER_CHAR = 3;
 
 export class SnapshotWriter {
   readonly #sink: (chunk: Buffer) => void;
-  readonly #checksum = new SnapshotChecksum();
+  readonly #checksum = new Adler32();
   // Nodes are encoded straight into the chunk that goes to the sink: a chunk is reused only once
   // the caller gives it back as written (the sink may still be writing it), so it needs no copy.
   #chunk: Buffer;
@@ -364,7 +238,7 @@ export function endsLikeSnapshot(fileBytes: number, lastFive: Buffer): boolean {
 
 function readSeal(bytes: Buffer, reader: JuteReader): void {
   const sealOffset = reader.offset;
-  const expected = new SnapshotChecksum().update(bytes.subarray(0, sealOffset)).value;
+  const expected = new Adler32().update(bytes.subarray(0, sealOffset)).value;
   const found = reader.readLong();
   if (found !== expected) throw new SnapshotFormatError(`checksum mismatch (stored ${found}, computed ${expected})`, sealOffset);
   const marker = reader.readUstring();
@@ -460,7 +334,7 @@ class SnapshotStream {
   readonly #read: ReadAt;
   readonly #fileBytes: number;
   readonly #sink: SnapshotSink;
-  readonly #checksum = new SnapshotChecksum();
+  readonly #checksum = new Adler32();
   #buffer: Buffer;
   #view: DataView;
   /** File offset of #buffer[0]. */

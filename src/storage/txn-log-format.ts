@@ -8,7 +8,7 @@
 // Anything else that does not parse is reported with its offset, and the caller decides whether it
 // is a torn tail (the last file) or corruption (anywhere else).
 
-import { adler32 } from './adler32.js';
+import { adler32, adler32Range } from './adler32.js';
 
 export const TXNLOG_MAGIC = 0x5a4b4c47;
 export const SNAP_MAGIC = 0x5a4b534e;
@@ -53,7 +53,7 @@ export function encodeLogEntry(txnBytes: Uint8Array): Buffer {
 export function writeLogEntry(target: Buffer, offset: number, txnBytes: Uint8Array): number {
   // The long holds an unsigned 32-bit checksum: two int writes avoid a bigint write per entry.
   target.writeUInt32BE(0, offset);
-  target.writeUInt32BE(Number(adler32(txnBytes)), offset + 4);
+  target.writeUInt32BE(adler32Range(txnBytes, 0, txnBytes.length), offset + 4);
   target.writeInt32BE(txnBytes.length, offset + 8);
   target.set(txnBytes, offset + 12);
   target[offset + 12 + txnBytes.length] = END_OF_RECORD;

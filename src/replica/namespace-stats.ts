@@ -7,7 +7,7 @@ import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { STAT_OVERHEAD_BYTES } from '../metrics/server-metrics.js';
 import type { ReadRequest } from '../protocol/requests.js';
 import type { MultiResult, ReplyBody } from '../pipeline/reply.js';
-import type { DataTree, TreeChangeListener } from '../tree/data-tree.js';
+import type { TreeChangeListener } from '../tree/data-tree.js';
 
 function namesLength(children: readonly string[]): number {
   let bytes = 0;
@@ -49,27 +49,21 @@ export function recordReadStats(metrics: ServerMetrics, request: ReadRequest, er
   }
 }
 
-/**
- * A tree listener that counts writes, then passes every change on to `next` (the watch table).
- * The node is looked up when the change is reported, so its data is the data just written.
- */
-export function writeStatsListener(metrics: ServerMetrics, tree: () => DataTree, next: TreeChangeListener): TreeChangeListener {
-  const written = (path: string): void => {
-    const node = tree().getNode(path);
-    metrics.observeNamespace('write_per_namespace', path, path.length + (node?.dataLength ?? 0));
-  };
+/** A tree listener that counts writes, then passes every change on to `next` (the watch table). */
+export function writeStatsListener(metrics: ServerMetrics, next: TreeChangeListener): TreeChangeListener {
+  const written = (path: string, dataLength: number): void => metrics.observeNamespace('write_per_namespace', path, path.length + dataLength);
   return {
-    nodeCreated(path, parentPath) {
-      written(path);
-      next.nodeCreated(path, parentPath);
+    nodeCreated(path, parentPath, dataLength) {
+      written(path, dataLength);
+      next.nodeCreated(path, parentPath, dataLength);
     },
     nodeDeleted(path, parentPath) {
-      metrics.observeNamespace('write_per_namespace', path, path.length);
+      written(path, 0);
       next.nodeDeleted(path, parentPath);
     },
-    nodeDataChanged(path) {
-      written(path);
-      next.nodeDataChanged(path);
+    nodeDataChanged(path, dataLength) {
+      written(path, dataLength);
+      next.nodeDataChanged(path, dataLength);
     },
   };
 }

@@ -271,7 +271,7 @@ export class Replica {
       deliver: (watcher, type, path) => this.#deliverEvent(watcher, type, path),
       triggered: (type, watchers) => this.#watchesTriggered(type, watchers),
     });
-    this.#treeListener = writeStatsListener(this.#metrics, () => this.#tree, this.watches);
+    this.#treeListener = writeStatsListener(this.#metrics, this.watches);
     this.#tree.setListener(this.#treeListener);
     this.#changes = new OutstandingChanges({
       getNode: (path) => this.#tree.getNode(path),

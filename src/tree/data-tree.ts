@@ -126,11 +126,14 @@ export function nodeDigestOf(path: string, register: number, s: ZnodeStat): numb
   return crc32Finish(crc32UpdateRange(register, statScratch, 0, STAT_DIGEST_BYTES));
 }
 
-/** Receives the changes that can fire watches, in the order ZooKeeper fires them. */
+/**
+ * Receives the changes that can fire watches, in the order ZooKeeper fires them, with the bytes of
+ * data the node now holds (3.8 counts writes per namespace by them).
+ */
 export interface TreeChangeListener {
-  nodeCreated(path: string, parentPath: string): void;
+  nodeCreated(path: string, parentPath: string, dataLength: number): void;
   nodeDeleted(path: string, parentPath: string): void;
-  nodeDataChanged(path: string): void;
+  nodeDataChanged(path: string, dataLength: number): void;
 }
 
 /** Outcome of applying one txn, the input to building the client's reply (ProcessTxnResult). */
@@ -644,7 +647,7 @@ export class DataTree {
       if (childName === QUOTA_STATS_NODE) this.#recountQuota(parentPath.slice(QUOTA_PATH.length));
     }
     this.#updateQuotaStat(path, node.dataLength, 1);
-    this.#listener?.nodeCreated(path, parentPath);
+    this.#listener?.nodeCreated(path, parentPath, node.dataLength);
     return this.statOf(node);
   }
 
@@ -722,7 +725,7 @@ export class DataTree {
     this.#digestPrefix(path, node);
     this.#digestIn(path, node);
     const stat = this.statOf(node);
-    this.#listener?.nodeDataChanged(path);
+    this.#listener?.nodeDataChanged(path, node.dataLength);
     return stat;
   }
 

@@ -16,6 +16,7 @@ import { recover } from './storage/recovery.js';
 import { snapshotsNotYetDurable, writeSnapshot } from './storage/snapshotter.js';
 import { FileTxnLog } from './storage/txn-log.js';
 import { QuorumPeer } from './quorum/quorum-peer.js';
+import { committedConfigOf, peerReconfigOf } from './quorum/peer-config.js';
 import { snapshotSizeFactorOf } from './quorum/txn-log-sync.js';
 import { purge } from './storage/purge.js';
 import { createAuthentication } from './replica/authentication.js';
@@ -33,21 +34,6 @@ export interface RunningServer {
   /** The ensemble member, when the configuration has more than one server. */
   readonly quorumPeer: QuorumPeer | null;
   stop(): Promise<void>;
-}
-
-/**
- * The configuration as 3.8's QuorumVerifier.toString writes it (sent in notifications and
- * NEWLEADER): one `server.N=host:quorumPort:electionPort:role[;clientHost:clientPort]` line per
- * member, then `version=<hex>`; a client address taken from clientPort is left out, as 3.8 does.
- */
-function quorumConfigText(config: ServerConfig): string {
-  const lines = config.servers.map((server) => {
-    const client = server.clientAddress !== null && !server.clientAddressFromStatic
-      ? `;${server.clientAddress.host ?? '0.0.0.0'}:${server.clientAddress.port}`
-      : '';
-    return `server.${server.id}=${server.host}:${server.quorumPort}:${server.electionPort}:${server.role}${client}\n`;
-  });
-  return `${lines.join('')}version=${config.quorumConfigVersion.toString(16)}`;
 }
 
 /** While the data is loading, clients are turned away (3.8: "ZooKeeperServer not running"). */
@@ -243,6 +229,8 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   if (config.distributed) {
     if (config.serverId === null) throw new Error(`${config.dataDir}/myid is missing: every member of an ensemble needs one`);
     if (!(storage instanceof DurableStorage)) throw new Error('an ensemble member needs the durable txn log');
+    const quorumLogger = logger.child({ component: 'quorum' });
+    const committedConfig = committedConfigOf(config);
     quorumPeer = new QuorumPeer(
       {
         myId: BigInt(config.serverId),
@@ -262,14 +250,15 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
         logDirectory: directories.logDirectory,
         extendedTypesEnabled: config.extendedTypesEnabled,
         forceSync: config.forceSync,
-        configText: quorumConfigText(config),
+        configText: committedConfig.toString(),
         configVersion: config.quorumConfigVersion,
         maxPacketBytes: config.juteMaxBuffer + config.juteMaxBufferExtraSize,
         recentTxns: recovered.recentTxns,
         snapshotSizeFactor: snapshotSizeFactorOf(config.systemProperties['zookeeper.snapshotSizeFactor']),
         readOnlyModeEnabled: config.readOnlyModeEnabled,
+        reconfig: peerReconfigOf(config, committedConfig, quorumLogger),
       },
-      { replica, storage, log: txnLog, clock, metrics: serverMetrics, logger: logger.child({ component: 'quorum' }) },
+      { replica, storage, log: txnLog, clock, metrics: serverMetrics, logger: quorumLogger },
     );
   }
   const peer = quorumPeer;

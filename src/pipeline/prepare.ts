@@ -19,7 +19,7 @@ import {
 import { ErrorCode } from '../protocol/error-code.js';
 import { OpCode } from '../protocol/op-code.js';
 import { parentOf, pathError } from '../protocol/paths.js';
-import type { CreateOp, MultiWriteOp, WriteRequest } from '../protocol/requests.js';
+import type { CreateOp, MultiWriteOp, ReconfigFields, WriteRequest } from '../protocol/requests.js';
 import type { DataTree, ZnodeStat } from '../tree/data-tree.js';
 import { CONFIG_PATH, DIGEST_VERSION, digestRegisterOf, QUOTA_PATH, ZOOKEEPER_PATH } from '../tree/data-tree.js';
 import type { MultiSubTxn, Txn, TxnBody } from '../txn/txn.js';
@@ -45,11 +45,20 @@ export interface PrepareEnvironment {
   readonly reconfigEnabled: boolean;
   /** zookeeper.digest.enabled: txns carry the tree digest they produce. */
   readonly digestEnabled: boolean;
+  /** The leader's reconfig check while this server leads an ensemble; null otherwise (standalone: Unimplemented). */
+  readonly reconfig: ReconfigPreparer | null;
   /** Whether the session may issue requests: it exists, is not closing, and `owner` owns it. */
   checkSession(sessionId: bigint, owner: SessionOwner): SessionCheck;
   /** Marks the session closing once its closeSession txn is prepared. */
   markSessionClosing(sessionId: bigint): void;
 }
+
+/**
+ * 3.8's pRequest2Txn checks of a reconfig on the leader (in progress, version, the new
+ * configuration, a synced quorum of it): the new configuration's text for the txn `zxid`, or the
+ * error code. A configuration it returns is the one the proposal of `zxid` brings in.
+ */
+export type ReconfigPreparer = (request: ReconfigFields, zxid: bigint) => { readonly ok: true; readonly configText: Buffer } | { readonly ok: false; readonly err: number };
 
 type Failure = { readonly failed: number };
 const fail = (code: number): Failure => ({ failed: code });
@@ -180,13 +189,34 @@ function prepareOp(
       return { type: OpCode.check, body: { kind: 'check', record: { path: r.path, version } } };
     }
     case 'reconfig':
-      if (!env.reconfigEnabled) return fail(ErrorCode.reconfigDisabled);
-      // A standalone server cannot reconfigure: 3.8 answers Unimplemented after the session check.
-      return requireSession(env, ctx) ?? fail(ErrorCode.unimplemented);
+      return prepareReconfig(env, ctx, op.record);
     case 'multi':
     case 'closeSession':
       return fail(ErrorCode.marshallingError);
   }
+}
+
+function prepareReconfig(env: PrepareEnvironment, ctx: PrepareContext, request: ReconfigFields): { type: number; body: TxnBody } | Failure {
+  if (!env.reconfigEnabled) return fail(ErrorCode.reconfigDisabled);
+  const invalid = requireSession(env, ctx);
+  if (invalid !== null) return invalid;
+  // A standalone server (or one not leading) cannot reconfigure: 3.8 answers Unimplemented.
+  const reconfig = env.reconfig;
+  if (reconfig === null) return fail(ErrorCode.unimplemented);
+  const outcome = reconfig(request, ctx.zxid);
+  if (!outcome.ok) return fail(outcome.err);
+  const node = recordFor(env, CONFIG_PATH);
+  if (isFailure(node)) return node;
+  const denied = aclError(env.acl, node.acl, Perms.write, ctx.authIds);
+  if (denied !== ErrorCode.ok) return fail(denied);
+  // A reconfig is a setData of /zookeeper/config whose version stays -1, as 3.8 writes it.
+  const next = duplicateRecord(node, ctx.zxid);
+  next.stat.version = -1;
+  next.stat.mtime = ctx.timeMs;
+  next.stat.mzxid = ctx.zxid;
+  next.digestRegister = digestRegisterOf(CONFIG_PATH, outcome.configText);
+  env.changes.add(next);
+  return { type: OpCode.reconfig, body: { kind: 'setData', record: { path: CONFIG_PATH, data: outcome.configText, version: -1 } } };
 }
 
 function prepareCreate(

@@ -48,6 +48,7 @@ function harness(digestEnabled = true): Harness {
     acl: { providers: createAuthProviders({}), skipAcl: false },
     extendedTypesEnabled: true,
     reconfigEnabled: false,
+    reconfig: null,
     digestEnabled,
     checkSession: () => 'live',
     markSessionClosing: () => undefined,

@@ -20,7 +20,6 @@ import {
   readGetEphemeralsRequest,
   readGetSASLRequest,
   readMultiHeader,
-  readReconfigRequest,
   readRemoveWatchesRequest,
   readSetACLRequest,
   readSetDataRequest,
@@ -40,7 +39,6 @@ import {
   type GetDataRequest,
   type GetEphemeralsRequest,
   type GetSASLRequest,
-  type ReconfigRequest,
   type RemoveWatchesRequest,
   type SetACLRequest,
   type SetDataRequest,
@@ -78,8 +76,24 @@ export type WriteRequest =
   | { readonly kind: 'setACL'; readonly record: SetACLRequest }
   | { readonly kind: 'check'; readonly record: CheckVersionRequest }
   | { readonly kind: 'multi'; readonly ops: readonly MultiWriteOp[] }
-  | { readonly kind: 'reconfig'; readonly record: ReconfigRequest }
+  | { readonly kind: 'reconfig'; readonly record: ReconfigFields }
   | { readonly kind: 'closeSession' };
+
+/**
+ * A ReconfigRequest with its null strings kept: 3.8 tells a null `newMembers` (the incremental form)
+ * from an empty one (the non-incremental form, refused), and Java clients send null for the fields
+ * a form does not use.
+ */
+export interface ReconfigFields {
+  readonly joiningServers: string | null;
+  readonly leavingServers: string | null;
+  readonly newMembers: string | null;
+  readonly curConfigId: bigint;
+}
+
+function readReconfigFields(reader: JuteReader): ReconfigFields {
+  return { joiningServers: reader.readUstring(), leavingServers: reader.readUstring(), newMembers: reader.readUstring(), curConfigId: reader.readLong() };
+}
 
 export type ReadRequest =
   | { readonly kind: 'exists'; readonly record: ExistsRequest }
@@ -213,7 +227,7 @@ function decodeWrite(type: number, reader: JuteReader, body: Uint8Array): WriteR
       return { kind: 'multi', ops: writes };
     }
     case OpCode.reconfig:
-      return { kind: 'reconfig', record: readReconfigRequest(reader) };
+      return { kind: 'reconfig', record: readReconfigFields(reader) };
     case OpCode.closeSession:
       return { kind: 'closeSession' };
     default:

@@ -48,10 +48,12 @@ export class ElectionTransport {
   readonly #backoffMs = new Map<bigint, number>();
   readonly #nextAttemptMs = new Map<bigint, number>();
   readonly #server: net.Server;
+  #peers: readonly ElectionPeer[];
   #closed = false;
 
   constructor(options: ElectionTransportOptions, onMessage: (from: bigint, body: Buffer) => void, logger: Logger) {
     this.#options = options;
+    this.#peers = options.peers;
     this.#onMessage = onMessage;
     this.#logger = logger;
     this.#server = net.createServer((socket) => this.#accept(socket));
@@ -76,7 +78,15 @@ export class ElectionTransport {
   }
 
   #peer(sid: bigint): ElectionPeer | undefined {
-    return this.#options.peers.find((p) => p.sid === sid);
+    return this.#peers.find((p) => p.sid === sid);
+  }
+
+  /**
+   * The members changed (a reconfig was seen or activated): new members are connected to from now
+   * on (3.8's connectNewPeers); links to members that left stay until they close.
+   */
+  setPeers(peers: readonly ElectionPeer[]): void {
+    this.#peers = peers;
   }
 
   /** Sends a notification body (framed with its length); connects first when needed. */
@@ -97,7 +107,7 @@ export class ElectionTransport {
 
   /** Connects to every known peer not connected yet (3.8's connectAll). */
   connectAll(): void {
-    for (const peer of this.#options.peers) if (peer.sid !== this.#options.myId) this.connect(peer.sid, false);
+    for (const peer of this.#peers) if (peer.sid !== this.#options.myId) this.connect(peer.sid, false);
   }
 
   connect(sid: bigint, urgent: boolean): void {

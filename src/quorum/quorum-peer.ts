@@ -4,7 +4,9 @@
 // the cores' effects strictly in order (an epoch or snapshot write finishes before the packet that
 // depends on it is sent). Clients are served only while leading or following.
 
+import { copyFileSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { dirname } from 'node:path';
 import type { QuorumStats } from '../admin/index.js';
 import type { EnsembleView, LearnerConnection } from '../admin-http/index.js';
 import type { Logger } from '../logging/logger.js';
@@ -17,7 +19,7 @@ import type { FileTxnLog } from '../storage/txn-log.js';
 import { truncateAfter } from '../storage/truncate.js';
 import { DataTree } from '../tree/data-tree.js';
 import { decodeTxn, encodeTxn } from '../txn/txn.js';
-import { FastLeaderElection, type Decision, type ElectionOutput } from '../zab/election/fast-leader-election.js';
+import { FastLeaderElection, type Decision, type ElectionOutput, type VotingView } from '../zab/election/fast-leader-election.js';
 import { decodeNotification, encodeNotification } from '../zab/election/notification.js';
 import { hex, zxidOf, type ZabEffect } from '../zab/effects.js';
 import { FollowerCore } from '../zab/follower.js';
@@ -31,6 +33,18 @@ import { BufferSizeStats, PercentileSummary, PerServer, Summary } from '../metri
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { LOCAL_OWNER, type SessionOwner } from '../sessions/session-table.js';
 import { encodeWireSnapshot, WireSnapshotReader, type WireSnapshot } from './wire-snapshot.js';
+import {
+  activationConfigWrites,
+  computeReconfig,
+  configFromString,
+  lastSeenConfigWrites,
+  quorumAddresses,
+  type ConfigFileWrite,
+  type QuorumVerifier,
+  type ReadOptions,
+} from '../reconfig/index.js';
+import type { ReconfigPreparer } from '../pipeline/prepare.js';
+import { ErrorCode } from '../protocol/error-code.js';
 
 export interface QuorumMember {
   readonly id: bigint;
@@ -79,8 +93,36 @@ export interface QuorumPeerOptions {
    * txn log while the log files to read stay under this share of the newest snapshot; negative: never.
    */
   readonly snapshotSizeFactor?: number;
+  /** reconfigEnabled=true: dynamic reconfiguration, with the configurations it starts from. */
+  readonly reconfig?: PeerReconfig | null;
 }
 
+/** What a member needs for dynamic reconfiguration (3.8's QuorumPeer with reconfigEnabled). */
+export interface PeerReconfig {
+  /** The committed configuration at start (zoo.cfg's members, or its dynamic file's). */
+  readonly committed: QuorumVerifier;
+  /** The newest configuration seen (`<zoo.cfg>.dynamic.next`), or `committed`. */
+  readonly lastSeen: QuorumVerifier;
+  /** zoo.cfg: activated configurations are written next to it, and it is pointed at them. */
+  readonly zooCfgPath: string;
+  readonly readOptions: ReadOptions;
+}
+
+/** A configuration's members as the shell uses them (the first address of each). */
+function membersOf(config: QuorumVerifier): QuorumMember[] {
+  return config.members.map((member) => {
+    const address = member.addresses[0];
+    const client = member.clientAddress;
+    return {
+      id: member.id,
+      host: address?.host ?? '',
+      quorumPort: address?.quorumPort ?? 0,
+      electionPort: address?.electionPort ?? 0,
+      participant: member.role === 'participant',
+      clientAddress: client === null ? '' : `${client.host}:${String(client.port)}`,
+    };
+  });
+}
 /** 3.8 waits this long, or a tick if longer, in LOOKING before it decides it is partitioned. */
 const READ_ONLY_GRACE_MS = 2000;
 
@@ -157,6 +199,19 @@ export class QuorumPeer {
   #nextLearnerOwner: SessionOwner = LOCAL_OWNER + 1;
   /** When proposals whose ACK latency is sampled were made (zxid divisible by 1000). */
   readonly #sampledProposals = new Map<bigint, number>();
+  /** The members of the committed configuration (the static list without reconfigEnabled). */
+  #members: readonly QuorumMember[];
+  /** With reconfigEnabled: the committed configuration and the newest one seen (3.8's quorumVerifier, lastSeenQuorumVerifier). */
+  #committedConfig: QuorumVerifier | null;
+  #lastSeenConfig: QuorumVerifier | null;
+  /** 3.8's learnerType: how this member follows a leader; one a reconfig removed follows without a vote. */
+  #learnerType: 'participant' | 'observer';
+  /** The leader a committed reconfig named: the next LOOKING goes straight to it (3.8's reconfigFlag). */
+  #designatedLeader: bigint | null = null;
+  /** A reconfig changed this learner's leader or role: it leaves the role once the reconfig txn is applied. */
+  #leaveAfterCommit: string | null = null;
+  /** The reconfig the leader's pipeline just prepared: the proposal of this zxid brings in this configuration. */
+  #preparedReconfig: { readonly zxid: bigint; readonly config: QuorumVerifier } | null = null;
 
   constructor(options: QuorumPeerOptions, parts: { replica: Replica; storage: DurableStorage; log: FileTxnLog; clock: Clock; metrics: ServerMetrics; logger: Logger }) {
     this.#options = options;
@@ -171,17 +226,19 @@ export class QuorumPeer {
     const epochs = loadEpochs(options.snapDirectory, this.#lastLoggedZxid);
     this.#acceptedEpoch = epochs.acceptedEpoch;
     this.#currentEpoch = epochs.currentEpoch;
-    const voters = new Set(options.members.filter((m) => m.participant).map((m) => m.id));
-    const me = options.members.find((m) => m.id === options.myId);
+    const reconfig = options.reconfig ?? null;
+    this.#committedConfig = reconfig?.committed ?? null;
+    this.#lastSeenConfig = reconfig?.lastSeen ?? null;
+    this.#members = reconfig === null ? options.members : membersOf(reconfig.committed);
+    const me = this.#members.find((m) => m.id === options.myId);
     if (me === undefined) throw new Error(`myid ${options.myId} is not in the server list`);
+    this.#learnerType = me.participant ? 'participant' : 'observer';
     this.#election = new FastLeaderElection({
       myId: options.myId,
-      voters,
-      participant: me.participant,
+      ...this.#votingView(),
       finalizeWaitMs: 200,
       minNotificationIntervalMs: 200,
       maxNotificationIntervalMs: 60_000,
-      config: Buffer.from(options.configText, 'utf8'),
     });
     this.#transport = new ElectionTransport(
       {
@@ -189,7 +246,7 @@ export class QuorumPeer {
         listenHost: options.listenHost,
         listenPort: me.electionPort,
         announcedAddress: `${me.host}:${me.electionPort}`,
-        peers: options.members.map((m) => ({ sid: m.id, host: m.host, port: m.electionPort })),
+        peers: this.#electionPeers(),
         connectTimeoutMs: 5000,
         maxBackoffMs: 2000,
         maxMessageBytes: 512 * 1024,
@@ -199,6 +256,31 @@ export class QuorumPeer {
       parts.logger.child({ component: 'election' }),
     );
     this.#initConfigNode();
+  }
+
+  /** The committed configuration's text and version (zoo.cfg's, or the last activated one). */
+  #configText(): string {
+    return this.#committedConfig?.toString() ?? this.#options.configText;
+  }
+
+  #configVersion(): bigint {
+    return this.#committedConfig?.version ?? this.#options.configVersion;
+  }
+
+  /** Who votes, for the election: the committed voters, and a newer configuration's while a reconfig is unfinished. */
+  #votingView(): VotingView {
+    const voters = new Set(this.#members.filter((m) => m.participant).map((m) => m.id));
+    const committed = this.#committedConfig;
+    const lastSeen = this.#lastSeenConfig;
+    const nextVoters = committed !== null && lastSeen !== null && lastSeen.version > committed.version ? new Set(lastSeen.votingMembers.map((m) => m.id)) : null;
+    return { voters, nextVoters, participant: voters.has(this.#options.myId), learnerType: this.#learnerType, config: Buffer.from(this.#configText(), 'utf8') };
+  }
+
+  /** The election port of every member of the committed and the last seen configuration. */
+  #electionPeers(): { sid: bigint; host: string; port: number }[] {
+    const members = new Map(this.#members.map((m) => [m.id, m]));
+    if (this.#lastSeenConfig !== null) for (const m of membersOf(this.#lastSeenConfig)) if (!members.has(m.id)) members.set(m.id, m);
+    return [...members.values()].map((m) => ({ sid: m.id, host: m.host, port: m.electionPort }));
   }
 
   get state(): 'looking' | 'leading' | 'following' {
@@ -217,7 +299,7 @@ export class QuorumPeer {
   /** What mntr, srvr, stat and the AdminServer add for an ensemble member (QuorumZooKeeperServer). */
   quorumStats(): QuorumStats {
     const role = this.#role;
-    const voters = new Set(this.#options.members.filter((m) => m.participant).map((m) => m.id));
+    const voters = new Set(this.#members.filter((m) => m.participant).map((m) => m.id));
     let leader: QuorumStats['leader'] = null;
     if (role.kind === 'leading') {
       const learners = role.core.learners();
@@ -250,7 +332,7 @@ export class QuorumPeer {
   ensembleView(): EnsembleView {
     const role = this.#role;
     const leaderId = role.kind === 'leading' ? this.#options.myId : role.kind === 'following' ? role.leader : -1n;
-    const leaderHost = this.#options.members.find((m) => m.id === leaderId)?.host ?? '';
+    const leaderHost = this.#members.find((m) => m.id === leaderId)?.host ?? '';
     const zabState = this.#zabState();
     let observers: LearnerConnection[] | null = null;
     if (role.kind === 'leading') {
@@ -277,7 +359,7 @@ export class QuorumPeer {
       leaderId,
       leaderHost,
       zabState,
-      servers: this.#options.members.map((m) => ({
+      servers: this.#members.map((m) => ({
         id: m.id,
         host: m.host,
         quorumPort: m.quorumPort,
@@ -338,7 +420,7 @@ export class QuorumPeer {
 
   /** /zookeeper/config holds this member's configuration whenever its tree is (re)loaded, as in 3.8. */
   #initConfigNode(): void {
-    this.#replica.tree.setConfigNode(Buffer.from(this.#options.configText, 'utf8'), this.#options.configVersion, BigInt(this.#clock.wallMs()));
+    this.#replica.tree.setConfigNode(Buffer.from(this.#configText(), 'utf8'), this.#configVersion(), BigInt(this.#clock.wallMs()));
   }
 
   #lookForLeader(): void {
@@ -351,6 +433,14 @@ export class QuorumPeer {
     this.#lookingSinceMs = nowMs;
     this.#unavailableSinceMs ??= nowMs;
     this.#metrics.count('looking_count');
+    const designated = this.#designatedLeader;
+    this.#designatedLeader = null;
+    if (designated !== null) {
+      // 3.8's updateServerState with the reconfig flag set: no election, the reconfig named the leader.
+      this.#logger.info({ leader: designated.toString(), lastZxid: hex(this.#lastLoggedZxid) }, 'going on with the leader the reconfig designated');
+      this.#onDecision(this.#election.adoptDesignatedLeader(designated, this.#lastLoggedZxid, this.#currentEpoch));
+      return;
+    }
     this.#logger.info({ lastZxid: hex(this.#lastLoggedZxid), currentEpoch: this.#currentEpoch.toString() }, 'LOOKING');
     this.#handleElection(this.#election.start(this.#clock.monotonicMs(), this.#lastLoggedZxid, this.#currentEpoch));
   }
@@ -364,7 +454,32 @@ export class QuorumPeer {
       this.#logger.warn({ peer: from.toString(), reason: (error as Error).message }, 'bad notification');
       return;
     }
+    if (this.#adoptElectionConfig(from, notification.version, notification.config)) return;
     this.#handleElection(this.#election.receive(this.#clock.monotonicMs(), from, notification));
+  }
+
+  /**
+   * 3.8's WorkerReceiver: while looking, a notification carrying a newer configuration activates it
+   * (without a designated leader) and, when it differs from ours, restarts the election under it.
+   * Returns whether the election was restarted (the notification is then dropped, as in 3.8).
+   */
+  #adoptElectionConfig(from: bigint, version: number, configBytes: Buffer): boolean {
+    const reconfig = this.#options.reconfig;
+    const committed = this.#committedConfig;
+    if (reconfig == null || committed === null || version <= 1 || configBytes.length === 0 || !this.#election.looking) return false;
+    const parsed = configFromString(configBytes.toString('utf8'), reconfig.readOptions);
+    if (!parsed.ok) {
+      this.#logger.warn({ peer: from.toString(), reason: parsed.failure.message }, 'cannot read the configuration in a notification');
+      return false;
+    }
+    const config = parsed.value;
+    if (config.version <= committed.version) return false;
+    this.#logger.info({ peer: from.toString(), version: hex(config.version), ours: hex(committed.version) }, 'a newer configuration came with a notification');
+    this.#activateConfig(config, null, 'election');
+    if (config.equals(committed)) return false;
+    this.#logger.info({}, 'restarting leader election under the new configuration');
+    this.#lookForLeader();
+    return true;
   }
 
   #handleElection(output: ElectionOutput): void {
@@ -479,18 +594,25 @@ export class QuorumPeer {
   // ---- leading -----------------------------------------------------------------------------------
 
   #lead(): void {
-    const me = this.#options.members.find((m) => m.id === this.#options.myId);
+    const me = this.#members.find((m) => m.id === this.#options.myId);
     if (me === undefined) return;
+    const reconfig = this.#options.reconfig;
+    const committed = this.#committedConfig;
+    const lastSeen = this.#lastSeenConfig;
+    const self = committed?.member(this.#options.myId);
     const core = new LeaderCore(
       {
         myId: this.#options.myId,
-        voters: new Set(this.#options.members.filter((m) => m.participant).map((m) => m.id)),
+        voters: new Set(this.#members.filter((m) => m.participant).map((m) => m.id)),
         tickTimeMs: this.#options.tickTimeMs,
         initLimitTicks: this.#options.initLimitTicks,
         syncLimitTicks: this.#options.syncLimitTicks,
         committedLogSize: COMMITTED_LOG_SIZE,
-        config: Buffer.from(this.#options.configText, 'utf8'),
+        config: Buffer.from(this.#configText(), 'utf8'),
         txnLogSync: this.#snapshotSizeFactor() >= 0,
+        ...(reconfig != null && committed !== null && lastSeen !== null && self !== undefined
+          ? { reconfig: { committed, lastSeen, quorumAddresses: quorumAddresses(self), readOptions: reconfig.readOptions } }
+          : {}),
       },
       {
         nowMs: this.#clock.monotonicMs(),
@@ -649,7 +771,7 @@ export class QuorumPeer {
   // ---- following ---------------------------------------------------------------------------------
 
   #follow(leaderId: bigint): void {
-    const leader = this.#options.members.find((m) => m.id === leaderId);
+    const leader = this.#members.find((m) => m.id === leaderId);
     if (leader === undefined) {
       this.#abandon(`leader ${leaderId} is not in the server list`);
       return;
@@ -686,20 +808,29 @@ export class QuorumPeer {
         socket.destroy();
         return;
       }
-      const me = this.#options.members.find((m) => m.id === this.#options.myId);
+      const observer = this.#learnerType === 'observer';
+      const reconfig = this.#options.reconfig;
       const core = new FollowerCore(
         {
           myId: this.#options.myId,
           leaderId: leader.id,
-          observer: me?.participant === false,
+          observer,
           tickTimeMs: this.#options.tickTimeMs,
           initLimitTicks: this.#options.initLimitTicks,
           syncLimitTicks: this.#options.syncLimitTicks,
-          configVersion: 0n,
+          configVersion: reconfig == null ? 0n : this.#configVersion(),
+          ...(reconfig == null
+            ? {}
+            : {
+                parseConfig: (text: string) => {
+                  const parsed = configFromString(text, reconfig.readOptions);
+                  return parsed.ok ? parsed.value : null;
+                },
+              }),
         },
         { nowMs: this.#clock.monotonicMs(), acceptedEpoch: this.#acceptedEpoch, currentEpoch: this.#currentEpoch, lastLoggedZxid: this.#lastLoggedZxid },
       );
-      this.#role = { kind: 'following', core, socket, leader: leader.id, observer: me?.participant === false };
+      this.#role = { kind: 'following', core, socket, leader: leader.id, observer };
       this.#syncStartedAtMs = this.#clock.monotonicMs();
       this.#logger.info({ leader: leader.id.toString() }, 'FOLLOWING');
       this.#readFromLeader(core, socket);
@@ -883,6 +1014,17 @@ export class QuorumPeer {
         }
         this.#committedLog.push({ zxid: effect.zxid, txn: effect.txn });
         if (this.#committedLog.length > COMMITTED_LOG_SIZE) this.#committedLog.shift();
+        if (this.#leaveAfterCommit !== null) {
+          const reason = this.#leaveAfterCommit;
+          this.#leaveAfterCommit = null;
+          this.#abandon(reason);
+        }
+        return;
+      case 'configSeen':
+        this.#configSeen(effect.config);
+        return;
+      case 'activateConfig':
+        this.#activateConfig(effect.config, effect.designatedLeader, effect.designatedLeader === null ? 'now' : 'afterCommit');
         return;
       case 'readTxnLog':
         // Not awaited: broadcast and the other learners' syncs go on while the log is read.
@@ -917,6 +1059,130 @@ export class QuorumPeer {
     }
   }
 
+  // ---- dynamic reconfiguration -----------------------------------------------------------------
+
+  /** 3.8's setLastSeenQuorumVerifier(qv, true): a newer configuration is recorded and its new members connected to. */
+  #configSeen(config: QuorumVerifier): void {
+    const reconfig = this.#options.reconfig;
+    if (reconfig == null || this.#lastSeenConfig?.version === config.version) return;
+    this.#lastSeenConfig = config;
+    this.#writeConfigFiles(lastSeenConfigWrites(reconfig.zooCfgPath, config));
+    this.#transport.setPeers(this.#electionPeers());
+    this.#election.setView(this.#votingView());
+    this.#logger.info({ version: hex(config.version) }, 'a new configuration was proposed');
+  }
+
+  /**
+   * 3.8's processReconfig: the configuration becomes the committed one (files, members, election
+   * view, /zookeeper/config). When it changes this member's role or leader, a learner leaves its
+   * role (`leave`: now, or once the reconfig txn is applied); with a designated leader the next
+   * LOOKING goes straight to it. From an election notification nothing is left (3.8 restarts the
+   * election instead).
+   */
+  #activateConfig(config: QuorumVerifier, designated: bigint | null, leave: 'now' | 'afterCommit' | 'election'): void {
+    const reconfig = this.#options.reconfig;
+    const previous = this.#committedConfig;
+    if (reconfig == null || previous === null) return;
+    if (config.version <= previous.version) {
+      this.#initConfigNode();
+      return;
+    }
+    this.#committedConfig = config;
+    if (this.#lastSeenConfig === null || config.version > this.#lastSeenConfig.version) this.#lastSeenConfig = config;
+    this.#members = membersOf(config);
+    const zooCfgPath = reconfig.zooCfgPath;
+    try {
+      const writes = activationConfigWrites({
+        zooCfgPath,
+        zooCfgText: readFileSync(zooCfgPath, 'utf8'),
+        zooCfgRealDirectory: realpathSync(dirname(zooCfgPath)),
+        myId: this.#options.myId,
+        activated: config,
+        lastSeenVersion: this.#lastSeenConfig.version,
+      });
+      if (writes.ok) this.#writeConfigFiles(writes.value);
+      else this.#logger.error({ reason: writes.failure.message }, 'cannot rewrite zoo.cfg for the new configuration');
+    } catch (error) {
+      this.#logger.error({ err: error }, 'cannot write the new configuration files');
+    }
+    this.#initConfigNode();
+    this.#transport.setPeers(this.#electionPeers());
+    this.#election.setView(this.#votingView());
+    this.#logger.info({ version: hex(config.version), designatedLeader: designated?.toString() }, 'activated a new configuration');
+    if (previous.equals(config)) return;
+    const roleChanged = this.#updateLearnerType(config);
+    const role = this.#role;
+    const currentLeader = role.kind === 'leading' ? this.#options.myId : role.kind === 'following' ? role.leader : null;
+    let leaderChanged: boolean;
+    if (designated !== null) {
+      leaderChanged = designated !== currentLeader;
+      if (leaderChanged || roleChanged) this.#designatedLeader = designated;
+    } else {
+      const before = currentLeader === null ? undefined : previous.member(currentLeader);
+      const after = currentLeader === null ? undefined : config.member(currentLeader);
+      leaderChanged = before === undefined || after === undefined || !previous.isVoter(before.id) || !config.isVoter(after.id) ||
+        !sameQuorumAddress(before.addresses[0], after.addresses[0]);
+      this.#designatedLeader = roleChanged && !leaderChanged && currentLeader !== null ? currentLeader : null;
+    }
+    if (leave === 'election' || role.kind !== 'following' || !(roleChanged || leaderChanged)) return;
+    const reason = `the reconfig to version ${hex(config.version)} changed this member's ${roleChanged ? 'role' : 'leader'}`;
+    if (leave === 'now') this.#abandon(reason);
+    else this.#leaveAfterCommit = reason;
+  }
+
+  /** 3.8's updateLearnerType: an observer of the new configuration observes; a voter, or a member removed, follows. */
+  #updateLearnerType(config: QuorumVerifier): boolean {
+    const next = config.isObserver(this.#options.myId) ? 'observer' : 'participant';
+    const changed = next !== this.#learnerType;
+    this.#learnerType = next;
+    return changed;
+  }
+
+  /** Config files are replaced whole (a temp file renamed over them), as 3.8's AtomicFileWritingIdiom does. */
+  #writeConfigFiles(writes: readonly ConfigFileWrite[]): void {
+    for (const write of writes) {
+      try {
+        if (write.kind === 'write') {
+          const temp = `${write.path}.tmp`;
+          writeFileSync(temp, write.text, 'utf8');
+          renameSync(temp, write.path);
+        } else if (write.kind === 'copy') {
+          copyFileSync(write.from, write.path);
+        } else {
+          rmSync(write.path, { force: true });
+        }
+      } catch (error) {
+        this.#logger.error({ err: error, path: write.path }, 'cannot write a configuration file');
+      }
+    }
+  }
+
+  /** The leader's checks of a reconfig request, on the configurations its core holds (they change at proposal). */
+  #reconfigPreparer(core: LeaderCore): ReconfigPreparer | undefined {
+    const reconfig = this.#options.reconfig;
+    if (reconfig == null) return undefined;
+    return (request, zxid) => {
+      const configs = core.configs;
+      if (configs === null) return { ok: false, err: ErrorCode.unimplemented };
+      const outcome = computeReconfig({
+        request,
+        committed: configs.committed,
+        lastSeen: configs.lastSeen,
+        zxid,
+        leaderId: this.#options.myId,
+        syncedFollowers: core.syncedFollowers(this.#clock.monotonicMs()),
+        standaloneEnabled: reconfig.readOptions.standaloneEnabled,
+        multiAddressEnabled: reconfig.readOptions.multiAddressEnabled,
+      });
+      if (!outcome.ok) {
+        this.#logger.info({ err: outcome.err, reason: outcome.reason }, 'reconfig refused');
+        return { ok: false, err: outcome.err };
+      }
+      this.#preparedReconfig = { zxid, config: outcome.newConfig };
+      return { ok: true, configText: Buffer.from(outcome.newConfig.toString(), 'utf8') };
+    };
+  }
+
   #serve(epoch: bigint): void {
     this.#election.updateEstablishedEpoch(epoch);
     const role = this.#role;
@@ -924,6 +1190,7 @@ export class QuorumPeer {
     if (role.kind === 'leading') {
       const core = role.core;
       this.#leaderServingSinceMs = this.#clock.monotonicMs();
+      const reconfig = this.#reconfigPreparer(core);
       this.#replica.setMode(
         {
           kind: 'leading',
@@ -932,9 +1199,13 @@ export class QuorumPeer {
             this.#proposalSizes.add(bytes.length);
             if (txn.header.zxid % ACK_LOGGING_FREQUENCY === 0n) this.#sampledProposals.set(txn.header.zxid, this.#clock.monotonicMs());
             this.#metrics.count('proposal_count');
-            core.propose(txn.header.zxid, bytes);
+            const prepared = this.#preparedReconfig;
+            const newConfig = txn.header.type === OpCode.reconfig && prepared?.zxid === txn.header.zxid ? prepared.config : null;
+            if (newConfig !== null) this.#preparedReconfig = null;
+            core.propose(txn.header.zxid, bytes, newConfig);
             this.#run(core.takeEffects());
           },
+          ...(reconfig === undefined ? {} : { reconfig }),
         },
         zxidOf(epoch, 0n),
       );
@@ -1050,4 +1321,8 @@ function sendsPerLearner(effects: readonly ZabEffect[]): Map<bigint, number> {
   const counts = new Map<bigint, number>();
   for (const effect of effects) if (effect.kind === 'send') counts.set(effect.to, (counts.get(effect.to) ?? 0) + 1);
   return counts;
+}
+
+function sameQuorumAddress(a: { host: string; quorumPort: number } | undefined, b: { host: string; quorumPort: number } | undefined): boolean {
+  return a !== undefined && b !== undefined && a.host === b.host && a.quorumPort === b.quorumPort;
 }

@@ -1,7 +1,7 @@
 // Dynamic reconfiguration as 3.8 does it, as pure functions: the configuration model (QuorumMaj),
 // the reconfig request → new configuration computation (PrepRequestProcessor), the dynamic config
 // files (QuorumPeerConfig / QuorumPeer) and the designated leader (Leader). Nothing here does I/O;
-// the Zab cores and the server wire it in (see README.md for what is left to do).
+// the Zab cores and the server wire it in (README.md says where).
 
 export { javaHashCode, javaLongHashCode, javaPropertiesKeyOrder, JavaConcurrentHashMapKeys, JavaHashMapKeys, type JavaKey } from './java-hash-table.js';
 export { type JavaFailure, type JavaFailureKind, type Parsed } from './java-failure.js';

@@ -18,7 +18,7 @@ import { decodeRequest, isWriteType, type ConnectionRequest, type ReadRequest } 
 import { EventType, type EventTypeValue } from '../protocol/constants.js';
 import type { AclPolicy, AuthProviders } from '../pipeline/acl.js';
 import { OutstandingChanges } from '../pipeline/outstanding-changes.js';
-import { prepareCreateSession, prepareMalformed, prepareWrite, type PrepareContext, type PrepareEnvironment } from '../pipeline/prepare.js';
+import { prepareCreateSession, prepareMalformed, prepareWrite, type PrepareContext, type PrepareEnvironment, type ReconfigPreparer } from '../pipeline/prepare.js';
 import { executeRead, type ReadEnvironment } from '../pipeline/read.js';
 import {
   encodeConnectResponse,
@@ -38,7 +38,7 @@ import {
   SESSION_PASSWORD_BYTES,
   type SessionOwner,
 } from '../sessions/session-table.js';
-import { DataTree, DIGEST_VERSION, type ApplyResult, type TreeChangeListener } from '../tree/data-tree.js';
+import { CONFIG_PATH, DataTree, DIGEST_VERSION, type ApplyResult, type TreeChangeListener } from '../tree/data-tree.js';
 import type { Txn } from '../txn/txn.js';
 import { WatchTable, type WatcherId } from '../watches/watch-table.js';
 import type { RecordedSummary, ServerMetrics } from '../metrics/server-metrics.js';
@@ -110,7 +110,12 @@ export type ReplicaMode =
   | { readonly kind: 'standalone' }
   | { readonly kind: 'notServing' }
   | { readonly kind: 'readOnly' }
-  | { readonly kind: 'leading'; readonly propose: (txn: Txn) => void }
+  | {
+      readonly kind: 'leading';
+      readonly propose: (txn: Txn) => void;
+      /** With reconfigEnabled: the leader's checks of a reconfig request (see ReconfigPreparer). */
+      readonly reconfig?: ReconfigPreparer;
+    }
   | {
       readonly kind: 'following';
       readonly forward: (request: ForwardedRequest) => void;
@@ -289,6 +294,10 @@ export class Replica {
       extendedTypesEnabled: options.extendedTypesEnabled,
       reconfigEnabled: options.reconfigEnabled,
       digestEnabled: options.digestEnabled,
+      get reconfig() {
+        const mode = self.#mode;
+        return mode.kind === 'leading' ? (mode.reconfig ?? null) : null;
+      },
       checkSession: (id, owner) => this.sessions.checkOwner(id, owner),
       markSessionClosing: (id) => this.sessions.setClosing(id),
     };
@@ -1153,6 +1162,11 @@ export class Replica {
       case OpCode.setData:
       case OpCode.setACL:
         return result.stat === null ? { err: result.err, body: NO_BODY } : { err: result.err, body: { kind: 'stat', stat: result.stat } };
+      case OpCode.reconfig:
+        // 3.8 answers with the configuration now committed, which the reconfig txn just wrote.
+        return result.stat === null
+          ? { err: result.err, body: NO_BODY }
+          : { err: result.err, body: { kind: 'getData', data: this.#tree.getNode(CONFIG_PATH)?.data ?? null, stat: result.stat } };
       case OpCode.multi:
         return { err: 0, body: { kind: 'multi', results: (result.multi ?? []).map(multiResultOf) } };
       default:

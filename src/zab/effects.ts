@@ -4,6 +4,7 @@
 // before the shell carries out any later effect of the same batch, and appends are acknowledged
 // only when the shell steps `logged(zxid)` back in after its fsync.
 
+import type { QuorumVerifier } from '../reconfig/index.js';
 import type { QuorumMessage } from './messages.js';
 
 export type ZabEffect =
@@ -42,7 +43,19 @@ export type ZabEffect =
   /** Learner: take a snapshot of the applied tree now, durably, before going on (after SNAP/TRUNC). */
   | { readonly kind: 'snapshot' }
   /** Learner: a message from the leader that the shell handles (REVALIDATE and SYNC answers). */
-  | { readonly kind: 'fromLeader'; readonly message: QuorumMessage };
+  | { readonly kind: 'fromLeader'; readonly message: QuorumMessage }
+  /**
+   * Dynamic reconfiguration: a configuration newer than the committed one was proposed or announced
+   * (3.8's setLastSeenQuorumVerifier): the shell records it (`<zoo.cfg>.dynamic.next`).
+   */
+  | { readonly kind: 'configSeen'; readonly config: QuorumVerifier }
+  /**
+   * Dynamic reconfiguration: the configuration is committed (3.8's processReconfig). The shell
+   * writes its files, updates the election view and /zookeeper/config. `designatedLeader` is the
+   * leader to go on with when the reconfig named one (COMMITANDACTIVATE, or the leader's own choice);
+   * a learner whose leader or role it changes leaves its role for it. Comes before the txn's commit.
+   */
+  | { readonly kind: 'activateConfig'; readonly config: QuorumVerifier; readonly designatedLeader: bigint | null; readonly zxid: bigint };
 
 export function zxidOf(epoch: bigint, counter: bigint): bigint {
   return (epoch << 32n) | (counter & 0xffffffffn);

@@ -5,6 +5,8 @@
 // packet order is 3.8's Learner.syncWithLeader, so this learner can follow a Java leader.
 
 import { assert } from '../lib/assert.js';
+import { OpCode } from '../protocol/op-code.js';
+import type { QuorumVerifier } from '../reconfig/index.js';
 import { epochOf, hex, zxidOf, type ZabEffect } from './effects.js';
 import { LEARNER_PROTOCOL_VERSION, type QuorumMessage } from './messages.js';
 
@@ -16,6 +18,28 @@ export interface FollowerOptions {
   readonly initLimitTicks: number;
   readonly syncLimitTicks: number;
   readonly configVersion: bigint;
+  /**
+   * With reconfigEnabled: reads a configuration's text (3.8's configFromString), null when it does
+   * not parse. Without it, configurations in reconfig txns and NEWLEADER are not looked at.
+   */
+  readonly parseConfig?: (text: string) => QuorumVerifier | null;
+}
+
+/** A serialized txn's TxnHeader.type: after clientId (8), cxid (4), zxid (8) and time (8). */
+const TXN_HEADER_TYPE_AT = 28;
+
+/** The new configuration's text in a reconfig txn (a SetDataTxn: path, data, version), or null. */
+function reconfigText(txn: Buffer): string | null {
+  if (txn.length < TXN_HEADER_TYPE_AT + 4 || txn.readInt32BE(TXN_HEADER_TYPE_AT) !== OpCode.reconfig) return null;
+  let at = TXN_HEADER_TYPE_AT + 4;
+  if (txn.length < at + 4) return null;
+  const pathLength = txn.readInt32BE(at);
+  at += 4 + Math.max(0, pathLength);
+  if (txn.length < at + 4) return null;
+  const dataLength = txn.readInt32BE(at);
+  at += 4;
+  if (dataLength < 0 || txn.length < at + dataLength) return null;
+  return txn.toString('utf8', at, at + dataLength);
 }
 
 export interface FollowerStart {
@@ -48,6 +72,8 @@ export class FollowerCore {
   #lastHeardMs: number;
   #deadlineMs: number;
   #effects: ZabEffect[] = [];
+  /** The configuration NEWLEADER carried, activated at UPTODATE (reconfigEnabled only). */
+  #newLeaderConfig: QuorumVerifier | null = null;
 
   constructor(options: FollowerOptions, start: FollowerStart) {
     this.#options = options;
@@ -165,6 +191,7 @@ export class FollowerCore {
   #onSyncPacket(message: QuorumMessage): void {
     switch (message.kind) {
       case 'proposal':
+        this.#proposalSeen(message.txn);
         this.#pending.set(message.zxid, message.txn);
         if (this.#phase === 'awaitingNewLeaderLogged' || this.#phase === 'awaitingUpToDate') {
           // After NEWLEADER the log is ours to write: log it now and ACK once it is fsynced
@@ -173,6 +200,11 @@ export class FollowerCore {
           this.#effects.push({ kind: 'append', zxid: message.zxid, txn: message.txn });
         }
         return;
+      case 'commitAndActivate':
+        this.#activateFrom(message.zxid, this.#pending.get(message.zxid), message.designatedLeader);
+        if (this.#logProposals) this.#committedDuringSync.push(message.zxid);
+        else this.#applyCommitted(message.zxid);
+        return;
       case 'commit':
         if (this.#logProposals) {
           this.#committedDuringSync.push(message.zxid);
@@ -180,8 +212,10 @@ export class FollowerCore {
           this.#applyCommitted(message.zxid);
         }
         return;
+      case 'informAndActivate':
       case 'inform':
         this.#pending.set(message.zxid, message.txn);
+        if (message.kind === 'informAndActivate') this.#activateFrom(message.zxid, message.txn, message.designatedLeader);
         if (this.#phase === 'awaitingNewLeaderLogged' || this.#phase === 'awaitingUpToDate') {
           // An observer's commits between NEWLEADER and UPTODATE are in no snapshot and were not
           // pending at NEWLEADER: they must reach the log too, or it has a hole that recovery
@@ -192,7 +226,7 @@ export class FollowerCore {
         else this.#applyCommitted(message.zxid);
         return;
       case 'newLeader':
-        this.#onNewLeader(message.zxid);
+        this.#onNewLeader(message.zxid, message.config);
         return;
       case 'upToDate':
         this.#onUpToDate();
@@ -216,10 +250,36 @@ export class FollowerCore {
     this.#effects.push({ kind: 'commit', zxid, txn });
   }
 
-  #onNewLeader(zxid: bigint): void {
+  /** A reconfig proposal announces its configuration as the last seen one (Learner.syncWithLeader, Follower.processPacket). */
+  #proposalSeen(txn: Buffer): void {
+    const parse = this.#options.parseConfig;
+    if (parse === undefined) return;
+    const text = reconfigText(txn);
+    const config = text === null ? null : parse(text);
+    if (config !== null) this.#effects.push({ kind: 'configSeen', config });
+  }
+
+  /** COMMITANDACTIVATE / INFORMANDACTIVATE: the reconfig's configuration is committed, with the leader to go on with. */
+  #activateFrom(zxid: bigint, txn: Buffer | undefined, designatedLeader: bigint): void {
+    const parse = this.#options.parseConfig;
+    if (parse === undefined || txn === undefined) return;
+    const text = reconfigText(txn);
+    const config = text === null ? null : parse(text);
+    if (config !== null) this.#effects.push({ kind: 'activateConfig', config, designatedLeader, zxid });
+  }
+
+  #onNewLeader(zxid: bigint, configBytes: Buffer): void {
     if (epochOf(zxid) !== this.#newEpoch) {
       this.#abandon(`NEWLEADER for epoch ${epochOf(zxid)}, expected ${this.#newEpoch}`);
       return;
+    }
+    const parse = this.#options.parseConfig;
+    if (parse !== undefined && configBytes.length > 1) {
+      const config = parse(configBytes.toString('utf8'));
+      if (config !== null) {
+        this.#newLeaderConfig = config;
+        this.#effects.push({ kind: 'configSeen', config });
+      }
     }
     // The new currentEpoch is persisted only once the sync's txns are durable (ZOOKEEPER-4643):
     // written earlier, a crash would leave the newest epoch over a log without those txns, and
@@ -254,6 +314,10 @@ export class FollowerCore {
     assert(this.#newEpoch >= 0n, 'an epoch is known before UPTODATE');
     this.#phase = 'broadcast';
     this.#deadlineMs = Number.MAX_SAFE_INTEGER;
+    if (this.#newLeaderConfig !== null) {
+      this.#effects.push({ kind: 'activateConfig', config: this.#newLeaderConfig, designatedLeader: null, zxid: zxidOf(this.#newEpoch, 0n) });
+      this.#newLeaderConfig = null;
+    }
     this.#send({ kind: 'ack', zxid: zxidOf(this.#newEpoch, 0n) });
     this.#effects.push({ kind: 'serving', epoch: this.#newEpoch });
     for (const zxid of this.#committedDuringSync) this.#applyCommitted(zxid);
@@ -264,15 +328,22 @@ export class FollowerCore {
     switch (message.kind) {
       case 'proposal':
         if (this.#options.observer) return;
+        this.#proposalSeen(message.txn);
         this.#pending.set(message.zxid, message.txn);
         this.#unacked.push(message.zxid);
         this.#effects.push({ kind: 'append', zxid: message.zxid, txn: message.txn });
         return;
+      case 'commitAndActivate':
+        this.#activateFrom(message.zxid, this.#pending.get(message.zxid), message.designatedLeader);
+        this.#applyCommitted(message.zxid);
+        return;
       case 'commit':
         this.#applyCommitted(message.zxid);
         return;
+      case 'informAndActivate':
       case 'inform':
         this.#pending.set(message.zxid, message.txn);
+        if (message.kind === 'informAndActivate') this.#activateFrom(message.zxid, message.txn, message.designatedLeader);
         this.#effects.push({ kind: 'append', zxid: message.zxid, txn: message.txn });
         this.#applyCommitted(message.zxid);
         return;

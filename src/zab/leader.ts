@@ -6,6 +6,7 @@
 // Java follower can sync from this leader.
 
 import { assert } from '../lib/assert.js';
+import { designatedLeader, leaderEpochStartConfig, type QuorumVerifier, type ReadOptions, type SocketAddress } from '../reconfig/index.js';
 import { epochOf, hex, zxidOf, type ZabEffect } from './effects.js';
 import { LEARNER_PROTOCOL_VERSION, type QuorumMessage } from './messages.js';
 
@@ -30,6 +31,36 @@ export interface LeaderOptions {
    * isTxnLogSyncEnabled: zookeeper.snapshotSizeFactor >= 0). Off, such a learner gets SNAP.
    */
   readonly txnLogSync?: boolean;
+  /** With reconfigEnabled: the configurations, which then decide the voters (not `voters`). */
+  readonly reconfig?: LeaderReconfig;
+}
+
+/** What the leader knows of the ensemble's configuration when dynamic reconfiguration is enabled. */
+export interface LeaderReconfig {
+  readonly committed: QuorumVerifier;
+  /** The newest configuration seen, newer than `committed` while a reconfig is unfinished. */
+  readonly lastSeen: QuorumVerifier;
+  /** This leader's own quorum address(es), for the designated leader after a reconfig. */
+  readonly quorumAddresses: readonly SocketAddress[];
+  /** How configuration text is read (the epoch-start version bump re-reads the committed text). */
+  readonly readOptions: ReadOptions;
+}
+
+/** A set of voters that a quorum is counted in (a configuration, or the static voter set). */
+interface Quorum {
+  isVoter(id: bigint): boolean;
+  containsQuorum(ids: Iterable<bigint>): boolean;
+}
+
+function staticQuorum(voters: ReadonlySet<bigint>): Quorum {
+  return {
+    isVoter: (id) => voters.has(id),
+    containsQuorum: (ids) => {
+      let count = 0;
+      for (const id of new Set(ids)) if (voters.has(id)) count++;
+      return count * 2 > voters.size;
+    },
+  };
 }
 
 /** A txn-log read asked of the shell for one learner's sync. */
@@ -70,7 +101,15 @@ interface SyncPackets {
 
 interface Proposal {
   readonly txn: Buffer;
+  /** Who logged it, in the order the ACKs came (the designated leader is picked in that order). */
   readonly acks: Set<bigint>;
+  /**
+   * Every configuration it needs a quorum of: the committed one, and the one seen after it while a
+   * reconfig is unfinished (3.8's qvAcksetPairs).
+   */
+  readonly quorums: readonly Quorum[];
+  /** The configuration a reconfig proposal brings in, or null. */
+  readonly newConfig: QuorumVerifier | null;
 }
 
 type LeaderPhase = 'discovery' | 'synchronization' | 'broadcast' | 'abandoned';
@@ -103,10 +142,21 @@ export class LeaderCore {
   #lastPingMs: number;
   #effects: ZabEffect[] = [];
   #nextTxnLogRequest = 1;
+  #committedConfig: QuorumVerifier | null;
+  #lastSeenConfig: QuorumVerifier | null;
+  #committedQuorum: Quorum;
+  /**
+   * False once a reconfig committed with another designated leader (3.8's allowedToCommit): that
+   * leader commits from then on; this one waits for its followers to leave.
+   */
+  #allowedToCommit = true;
 
   constructor(options: LeaderOptions, start: LeaderStart) {
-    assert(options.voters.has(options.myId), 'the leader is a voter');
     this.#options = options;
+    this.#committedConfig = options.reconfig?.committed ?? null;
+    this.#lastSeenConfig = options.reconfig?.lastSeen ?? null;
+    this.#committedQuorum = this.#committedConfig ?? staticQuorum(options.voters);
+    assert(this.#committedQuorum.isVoter(options.myId), 'the leader is a voter');
     this.#ownCurrentEpoch = start.currentEpoch;
     this.#startZxid = start.lastZxid;
     this.#lastProposed = start.lastZxid;
@@ -161,10 +211,40 @@ export class LeaderCore {
     this.#effects.push({ kind: 'abandon', reason });
   }
 
+  /** The configurations a quorum is needed in now: the committed one, and a newer one seen. */
+  #quorums(): Quorum[] {
+    const committed = this.#committedConfig;
+    const lastSeen = this.#lastSeenConfig;
+    if (committed !== null && lastSeen !== null && lastSeen.version > committed.version) return [committed, lastSeen];
+    return [this.#committedQuorum];
+  }
+
+  /** A quorum of the committed configuration (3.8 fixes the epoch with it alone). */
   #isQuorum(sids: Iterable<bigint>): boolean {
-    let count = 0;
-    for (const sid of sids) if (this.#options.voters.has(sid)) count++;
-    return count * 2 > this.#options.voters.size;
+    return this.#committedQuorum.containsQuorum(sids);
+  }
+
+  /** A quorum in every configuration that counts now (3.8's SyncedLearnerTracker.hasAllQuorums). */
+  #isQuorumOfAll(sids: Iterable<bigint>): boolean {
+    const ids = [...sids];
+    return this.#quorums().every((quorum) => quorum.containsQuorum(ids));
+  }
+
+  /** Learners whose sync has started and that answered within syncLimit (3.8's synced forwarding followers). */
+  syncedFollowers(nowMs: number): Set<bigint> {
+    const syncLimitMs = this.#options.syncLimitTicks * this.#options.tickTimeMs;
+    const synced = new Set<bigint>();
+    for (const learner of this.#learners.values()) {
+      const forwarding = learner.phase === 'awaitingNewLeaderAck' || learner.phase === 'awaitingUpToDate' || learner.phase === 'active';
+      if (!learner.observer && forwarding && nowMs - learner.lastHeardMs <= syncLimitMs) synced.add(learner.sid);
+    }
+    return synced;
+  }
+
+  /** The committed and newest configurations (reconfigEnabled only). */
+  get configs(): { committed: QuorumVerifier; lastSeen: QuorumVerifier } | null {
+    if (this.#committedConfig === null || this.#lastSeenConfig === null) return null;
+    return { committed: this.#committedConfig, lastSeen: this.#lastSeenConfig };
   }
 
   // ---- discovery -------------------------------------------------------------------------------
@@ -175,12 +255,26 @@ export class LeaderCore {
     for (const epoch of this.#epochVotes.values()) if (epoch > max) max = epoch;
     this.#newEpoch = max + 1n;
     this.#effects.push({ kind: 'persistAcceptedEpoch', epoch: this.#newEpoch });
+    this.#versionStartConfig(zxidOf(this.#newEpoch, 0n));
     this.#lastProposed = zxidOf(this.#newEpoch, 0n);
     for (const learner of this.#learners.values()) {
       if (learner.phase === 'awaitingEpoch') this.#sendLeaderInfo(learner);
     }
     this.#epochAcks.add(this.#options.myId);
     this.#tryEpochQuorum();
+  }
+
+  /**
+   * Leader.lead (ZOOKEEPER-1783): a configuration nobody agreed on yet (version 0) is proposed with
+   * NEWLEADER under the NEWLEADER zxid, and so becomes the established one with the epoch.
+   */
+  #versionStartConfig(newLeaderZxid: bigint): void {
+    const reconfig = this.#options.reconfig;
+    if (reconfig === undefined || this.#committedConfig === null || this.#lastSeenConfig === null) return;
+    const versioned = leaderEpochStartConfig(this.#committedConfig, this.#lastSeenConfig, newLeaderZxid, reconfig.readOptions);
+    if (versioned === null) return;
+    this.#lastSeenConfig = versioned;
+    this.#effects.push({ kind: 'configSeen', config: versioned });
   }
 
   #sendLeaderInfo(learner: Learner): void {
@@ -203,7 +297,7 @@ export class LeaderCore {
     this.#learners.set(info.serverId, learner);
     this.#forgetAcks(info.serverId);
     if (this.#newEpoch === null) {
-      if (!info.observer && this.#options.voters.has(info.serverId)) this.#epochVotes.set(info.serverId, info.acceptedEpoch);
+      if (!info.observer && this.#committedQuorum.isVoter(info.serverId)) this.#epochVotes.set(info.serverId, info.acceptedEpoch);
       else if (info.acceptedEpoch > this.#nonVotingEpochFloor) this.#nonVotingEpochFloor = info.acceptedEpoch;
       this.#tryFixEpoch();
       return;
@@ -241,7 +335,7 @@ export class LeaderCore {
   }
 
   #tryEpochQuorum(): void {
-    if (this.#phase !== 'discovery' || this.#newEpoch === null || !this.#isQuorum(this.#epochAcks)) return;
+    if (this.#phase !== 'discovery' || this.#newEpoch === null || !this.#isQuorumOfAll(this.#epochAcks)) return;
     this.#phase = 'synchronization';
     this.#effects.push({ kind: 'persistCurrentEpoch', epoch: this.#newEpoch });
     this.#newLeaderAcks.add(this.#options.myId);
@@ -347,7 +441,10 @@ export class LeaderCore {
       if (zxid <= sentUpTo) continue;
       if (!learner.observer) this.#send(learner.sid, { kind: 'proposal', zxid, txn: proposal.txn });
     }
-    this.#send(learner.sid, { kind: 'newLeader', zxid: zxidOf(this.#newEpoch, 0n), config: this.#options.config });
+    // 3.8 sends its last seen configuration: a reconfig the previous leader left unfinished is
+    // completed with the epoch.
+    const config = this.#lastSeenConfig === null ? this.#options.config : Buffer.from(this.#lastSeenConfig.toString(), 'utf8');
+    this.#send(learner.sid, { kind: 'newLeader', zxid: zxidOf(this.#newEpoch, 0n), config });
     learner.phase = 'awaitingNewLeaderAck';
   }
 
@@ -426,11 +523,40 @@ export class LeaderCore {
   }
 
   #tryNewLeaderQuorum(): void {
-    if (this.#phase !== 'synchronization' || !this.#isQuorum(this.#newLeaderAcks)) return;
+    if (this.#phase !== 'synchronization' || !this.#isQuorumOfAll(this.#newLeaderAcks)) return;
     assert(this.#newEpoch !== null, 'broadcast needs an epoch');
     this.#phase = 'broadcast';
+    this.#activateAtEpochStart(zxidOf(this.#newEpoch, 0n));
     this.#effects.push({ kind: 'serving', epoch: this.#newEpoch });
     for (const learner of this.#learners.values()) if (learner.phase === 'awaitingUpToDate') this.#sendUpToDate(learner);
+  }
+
+  /** Leader.startZkServer: the configuration proposed with NEWLEADER is established with the epoch. */
+  #activateAtEpochStart(newLeaderZxid: bigint): void {
+    const committed = this.#committedConfig;
+    const lastSeen = this.#lastSeenConfig;
+    if (committed === null || lastSeen === null || lastSeen.version <= committed.version) return;
+    const designated = this.#designatedLeader(lastSeen, [...this.#newLeaderAcks], []);
+    this.#activate(lastSeen, designated, newLeaderZxid);
+  }
+
+  #designatedLeader(newConfig: QuorumVerifier, acks: readonly bigint[], laterProposals: readonly Proposal[]): bigint {
+    const reconfig = this.#options.reconfig;
+    assert(reconfig !== undefined, 'a designated leader is picked only with reconfigEnabled');
+    return designatedLeader({
+      leaderId: this.#options.myId,
+      leaderQuorumAddresses: reconfig.quorumAddresses,
+      newConfig,
+      newConfigAcks: acks.filter((id) => newConfig.isVoter(id)),
+      laterProposals: laterProposals.map((p) => p.quorums.map((quorum) => [...p.acks].filter((id) => quorum.isVoter(id)))),
+    });
+  }
+
+  #activate(config: QuorumVerifier, designated: bigint, zxid: bigint): void {
+    this.#committedConfig = config;
+    this.#committedQuorum = config;
+    this.#effects.push({ kind: 'activateConfig', config, designatedLeader: designated, zxid });
+    if (designated !== this.#options.myId) this.#allowedToCommit = false;
   }
 
   #sendUpToDate(learner: Learner): void {
@@ -446,11 +572,17 @@ export class LeaderCore {
     return this.#lastProposed + 1n;
   }
 
-  propose(zxid: bigint, txn: Buffer): void {
+  /** `newConfig`: the configuration a reconfig txn brings in (prepared by the leader's pipeline). */
+  propose(zxid: bigint, txn: Buffer, newConfig: QuorumVerifier | null = null): void {
     assert(this.#phase === 'broadcast', 'proposals are made only in broadcast');
     assert(zxid === this.#lastProposed + 1n, 'proposals carry consecutive zxids');
+    assert(newConfig === null || this.#committedConfig !== null, 'a reconfig is proposed only with reconfigEnabled');
     this.#lastProposed = zxid;
-    this.#outstanding.set(zxid, { txn, acks: new Set() });
+    if (newConfig !== null) {
+      this.#lastSeenConfig = newConfig;
+      this.#effects.push({ kind: 'configSeen', config: newConfig });
+    }
+    this.#outstanding.set(zxid, { txn, acks: new Set(), quorums: this.#quorums(), newConfig });
     for (const learner of this.#learners.values()) {
       if (!learner.observer && (learner.phase === 'awaitingNewLeaderAck' || learner.phase === 'awaitingUpToDate' || learner.phase === 'active')) {
         this.#send(learner.sid, { kind: 'proposal', zxid, txn });
@@ -475,25 +607,45 @@ export class LeaderCore {
     this.#tryCommit();
   }
 
-  /** Commits in zxid order: a proposal waits for every earlier one. */
+  /** Commits in zxid order: a proposal waits for every earlier one, and for a quorum of each configuration it counts in. */
   #tryCommit(): void {
     for (;;) {
+      // After a reconfig that handed leadership on, the designated leader commits what follows.
+      if (!this.#allowedToCommit) return;
       // The first proposal of the epoch follows the last txn of the previous epoch.
       const firstOfEpoch = this.#newEpoch === null ? null : zxidOf(this.#newEpoch, 1n);
       const zxid = firstOfEpoch !== null && this.#lastCommitted < firstOfEpoch ? firstOfEpoch : this.#lastCommitted + 1n;
       const entry = this.#outstanding.get(zxid);
-      if (entry === undefined || !this.#isQuorum(entry.acks)) return;
+      if (entry === undefined || !entry.quorums.every((quorum) => quorum.containsQuorum(entry.acks))) return;
       this.#outstanding.delete(zxid);
       this.#lastCommitted = zxid;
       this.#committedLog.push({ zxid, txn: entry.txn });
       this.#trimCommittedLog();
+      const designated = entry.newConfig === null ? null : this.#designatedLeader(entry.newConfig, [...entry.acks], this.#proposalsAfter(zxid));
+      if (entry.newConfig !== null && designated !== null) this.#activate(entry.newConfig, designated, zxid);
       for (const learner of this.#learners.values()) {
         if (learner.phase !== 'active' && learner.phase !== 'awaitingUpToDate' && learner.phase !== 'awaitingNewLeaderAck') continue;
-        this.#send(learner.sid, learner.observer ? { kind: 'inform', zxid, txn: entry.txn } : { kind: 'commit', zxid });
+        this.#send(learner.sid, this.#commitMessage(learner, zxid, entry.txn, designated));
       }
       this.#effects.push({ kind: 'commit', zxid, txn: entry.txn });
       this.#answerSyncs();
     }
+  }
+
+  /** The outstanding proposals right after `zxid`, in order, while there are any (Leader.getDesignatedLeader). */
+  #proposalsAfter(zxid: bigint): Proposal[] {
+    const later: Proposal[] = [];
+    for (let next = zxid + 1n; ; next++) {
+      const proposal = this.#outstanding.get(next);
+      if (proposal === undefined) return later;
+      later.push(proposal);
+    }
+  }
+
+  /** COMMIT / INFORM, or for a reconfig COMMITANDACTIVATE / INFORMANDACTIVATE naming the leader to go on with. */
+  #commitMessage(learner: Learner, zxid: bigint, txn: Buffer, designated: bigint | null): QuorumMessage {
+    if (designated === null) return learner.observer ? { kind: 'inform', zxid, txn } : { kind: 'commit', zxid };
+    return learner.observer ? { kind: 'informAndActivate', zxid, designatedLeader: designated, txn } : { kind: 'commitAndActivate', zxid, designatedLeader: designated };
   }
 
   /** A learner forwarded a client's sync (Leader.processSync). */
@@ -587,6 +739,6 @@ export class LeaderCore {
         this.#learners.delete(learner.sid);
       }
     }
-    if (!this.#isQuorum(synced)) this.#abandon(`not sufficient followers synced, only synced with sids: [${synced.join(', ')}]`);
+    if (!this.#isQuorumOfAll(synced)) this.#abandon(`not sufficient followers synced, only synced with sids: [${synced.join(', ')}]`);
   }
 }

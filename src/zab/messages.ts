@@ -49,6 +49,10 @@ export type QuorumMessage =
   | { readonly kind: 'revalidateReply'; readonly sessionId: bigint; readonly valid: boolean }
   | { readonly kind: 'sync'; readonly zxid: bigint; readonly body: Buffer | null }
   | { readonly kind: 'inform'; readonly zxid: bigint; readonly txn: Buffer }
+  /** Leader to follower: commit a reconfig and activate its configuration; go on with `designatedLeader`. */
+  | { readonly kind: 'commitAndActivate'; readonly zxid: bigint; readonly designatedLeader: bigint }
+  /** Leader to observer: INFORM of a reconfig, activated at once (long designated leader, then the txn). */
+  | { readonly kind: 'informAndActivate'; readonly zxid: bigint; readonly designatedLeader: bigint; readonly txn: Buffer }
   | { readonly kind: 'newLeader'; readonly zxid: bigint; readonly config: Buffer }
   | { readonly kind: 'learnerInfo'; readonly observer: boolean; readonly acceptedEpoch: bigint; readonly serverId: bigint; readonly protocolVersion: number; readonly configVersion: bigint }
   | { readonly kind: 'upToDate'; readonly zxid: bigint }
@@ -105,6 +109,10 @@ export function toPacket(message: QuorumMessage): QuorumPacket {
       return { type: PacketType.sync, zxid: message.zxid, data: message.body, authinfo: [] };
     case 'inform':
       return { type: PacketType.inform, zxid: message.zxid, data: message.txn, authinfo: [] };
+    case 'commitAndActivate':
+      return { type: PacketType.commitAndActivate, zxid: message.zxid, data: long(message.designatedLeader), authinfo: [] };
+    case 'informAndActivate':
+      return { type: PacketType.informAndActivate, zxid: message.zxid, data: Buffer.concat([long(message.designatedLeader), message.txn]), authinfo: [] };
     case 'newLeader':
       return { type: PacketType.newLeader, zxid: message.zxid, data: message.config, authinfo: [] };
     case 'learnerInfo': {
@@ -182,6 +190,12 @@ export function fromPacket(packet: QuorumPacket): QuorumMessage {
       return { kind: 'sync', zxid: packet.zxid, body: packet.data };
     case PacketType.inform:
       return { kind: 'inform', zxid: packet.zxid, txn: data };
+    case PacketType.commitAndActivate:
+      need(8);
+      return { kind: 'commitAndActivate', zxid: packet.zxid, designatedLeader: data.readBigInt64BE(0) };
+    case PacketType.informAndActivate:
+      need(8);
+      return { kind: 'informAndActivate', zxid: packet.zxid, designatedLeader: data.readBigInt64BE(0), txn: data.subarray(8) };
     case PacketType.newLeader:
       return { kind: 'newLeader', zxid: packet.zxid, config: data };
     case PacketType.followerInfo:

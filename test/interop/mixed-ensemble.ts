@@ -1,6 +1,7 @@
 // A launcher for mixed ensembles on 127.0.0.1: each member is either Apache ZooKeeper 3.8 (the
 // Debian package, started as QuorumPeerMain) or our server (bin/zkServer.sh start-foreground), with
-// its own data dir, myid and client port, and the same `server.N` lines in every zoo.cfg. Members
+// its own data dir, myid and client port, and the same `server.N` lines in every zoo.cfg (but for
+// joiners, which only their own zoo.cfg lists until a reconfig adds them). Members
 // are started, SIGKILLed and restarted one by one (their data dirs survive restarts), so a test can
 // decide who leads: a fresh ensemble elects the highest myid among the first quorum to start; later
 // the highest zxid, then the highest myid wins.
@@ -33,6 +34,11 @@ export interface MemberSpec {
   readonly kind: MemberKind;
   /** An observer (`server.N=...:observer`, and `peerType=observer` in its own zoo.cfg). */
   readonly observer?: boolean;
+  /**
+   * A server that joins a running ensemble by reconfig (3.8's documented way): the other members'
+   * zoo.cfg do not list it, its own lists the others plus itself (see also `writeCfgListing`).
+   */
+  readonly joiner?: boolean;
 }
 
 export interface MixedEnsembleOptions {
@@ -183,7 +189,8 @@ export class MixedEnsemble {
     }
   }
 
-  #cfgText(member: Member): string {
+  /** Joiners are listed only in their own zoo.cfg; `listed` narrows the others to those ids. */
+  #cfgText(member: Member, listed?: readonly number[]): string {
     const entries: Record<string, string> = {
       tickTime: String(this.#options.tickTimeMs ?? 1000),
       initLimit: String(this.#options.initLimit ?? 10),
@@ -200,6 +207,7 @@ export class MixedEnsemble {
     };
     const lines = Object.entries(entries).map(([k, v]) => `${k}=${v}`);
     for (const other of this.#members.values()) {
+      if (other !== member && (listed === undefined ? other.spec.joiner === true : !listed.includes(other.spec.id))) continue;
       // A member reaches the others through their taps, and names its own real ports (it binds them).
       const quorumPort = other === member ? other.quorumPort : other.advertisedQuorumPort;
       const electionPort = other === member ? other.electionPort : other.advertisedElectionPort;
@@ -234,12 +242,37 @@ export class MixedEnsemble {
     return this.#options.tap === true;
   }
 
-  /** The configuration as 3.8's QuorumVerifier.toString writes it (as notifications carry it). */
+  /** The configuration as 3.8's QuorumVerifier.toString writes it (as notifications carry it); joiners are not in it. */
   quorumConfigText(): string {
-    const lines = [...this.#members.values()].map(
+    const lines = [...this.#members.values()].filter((m) => m.spec.joiner !== true).map(
       (m) => `server.${m.spec.id}=127.0.0.1:${m.advertisedQuorumPort}:${m.advertisedElectionPort}:${m.spec.observer === true ? 'observer' : 'participant'}\n`,
     );
     return `${lines.join('')}version=0`;
+  }
+
+  /**
+   * A member's spec for a reconfig request (`joiningServers`, `newMembers`): the advertised quorum
+   * and election ports, the role, and its client address (3.8 requires one from a joiner).
+   */
+  reconfigSpec(id: number, role: 'participant' | 'observer'): string {
+    const m = this.#member(id);
+    return `server.${id}=127.0.0.1:${m.advertisedQuorumPort}:${m.advertisedElectionPort}:${role};127.0.0.1:${m.clientPort}`;
+  }
+
+  /** The path of the member's zoo.cfg (3.8 rewrites it, and writes zoo.cfg.bak and zoo.cfg.dynamic.* next to it). */
+  cfgPath(id: number): string {
+    return this.#member(id).cfgPath;
+  }
+
+  /**
+   * Rewrites a member's zoo.cfg (before its first start) to list only these members besides itself:
+   * a joiner names the ensemble as it is when it joins, not as it was when the ensemble was created.
+   */
+  async writeCfgListing(id: number, listed: readonly number[]): Promise<void> {
+    if (this.#member(id).starts > 0) throw new Error(`member ${id} has run: its zoo.cfg is 3.8's now`);
+    // An id that is no member is a mistake in the test: fail before writing anything.
+    for (const other of listed) this.#member(other);
+    await writeFile(this.#member(id).cfgPath, this.#cfgText(this.#member(id), listed));
   }
 
   /** The member's dataDir/version-2/currentEpoch (both kinds keep it as decimal text), or null. */

@@ -15,7 +15,6 @@ import { readdir, readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServerConfig } from '../../src/config/index.js';
-import { JuteReader, JuteWriter, readGetDataResponse } from '../../src/jute/index.js';
 import { ErrorCode } from '../../src/protocol/error-code.js';
 import { OpCode } from '../../src/protocol/op-code.js';
 import {
@@ -32,7 +31,8 @@ import {
   type ReconfigRequestFields,
 } from '../../src/reconfig/index.js';
 import { RawSession } from '../conformance/raw-session.js';
-import { MixedEnsemble, stablePorts } from '../interop/mixed-ensemble.js';
+import { reconfigReplyOf, reconfigRequest, reconfigRequestBody, sendReconfig, type ReconfigReply } from './reconfig-requests.js';
+import { MixedEnsemble, stablePorts, type MemberKind } from '../interop/mixed-ensemble.js';
 import { ZOOKEEPER_JAR } from '../support/java-zookeeper.js';
 import { sleep } from '../support/zk-wait.js';
 
@@ -40,35 +40,27 @@ const available = existsSync(ZOOKEEPER_JAR) && existsSync('/usr/share/java/slf4j
 const IDS = [1, 2, 3];
 const READ_OPTIONS = { standaloneEnabled: true, multiAddressEnabled: false };
 
-interface JavaReply {
-  readonly err: number;
-  readonly zxid: bigint;
-  readonly configText: string | null;
-}
-
-function requestBody(request: ReconfigRequestFields): Buffer {
-  const writer = new JuteWriter();
-  writer.writeUstring(request.joiningServers);
-  writer.writeUstring(request.leavingServers);
-  writer.writeUstring(request.newMembers);
-  writer.writeLong(request.curConfigId);
-  return writer.toBuffer();
-}
-
-function replyOf(reply: { header: { err: number; zxid: bigint }; body: Buffer }): JavaReply {
-  const configText = reply.header.err === 0 ? (readGetDataResponse(new JuteReader(reply.body)).data?.toString('utf8') ?? '') : null;
-  return { err: reply.header.err, zxid: reply.header.zxid, configText };
-}
-
-function request(fields: Partial<ReconfigRequestFields>): ReconfigRequestFields {
-  return { joiningServers: null, leavingServers: null, newMembers: null, curConfigId: -1n, ...fields };
-}
+type JavaReply = ReconfigReply;
+const request = reconfigRequest;
 
 function describeOutcome(outcome: ReconfigOutcome): string {
   return outcome.ok ? `ok:\n${outcome.newConfig.toString()}` : `err ${outcome.err} (${outcome.reason})`;
 }
 
-describe.skipIf(!available)('reconfig on a real 3.8 ensemble', () => {
+/**
+ * Who runs each member: all Java (the oracle), all ours, and ours leading Java followers and the
+ * reverse. A fresh ensemble elects the highest id of the first quorum to start: `startFirst` is
+ * that quorum (server 3 leads in every layout), the other member joins once it leads.
+ */
+const LAYOUTS: readonly { readonly name: string; readonly kinds: readonly MemberKind[]; readonly startFirst: readonly number[] }[] = [
+  { name: 'Java 3.8 members', kinds: ['java', 'java', 'java'], startFirst: [1, 2, 3] },
+  { name: 'our members', kinds: ['ours', 'ours', 'ours'], startFirst: [1, 2, 3] },
+  { name: 'our leader, Java followers', kinds: ['java', 'java', 'ours'], startFirst: [2, 3] },
+  { name: 'Java leader, our followers', kinds: ['ours', 'ours', 'java'], startFirst: [1, 3] },
+];
+const ONLY = process.env['ZK_RECONFIG_LAYOUT'];
+
+describe.skipIf(!available).each(LAYOUTS.filter((layout) => ONLY === undefined || layout.name === ONLY))('reconfig on an ensemble of $name', ({ kinds, startFirst }) => {
   let ensemble: MixedEnsemble;
   /** zoo.cfg of each member as MixedEnsemble wrote it. */
   const originalCfg = new Map<number, string>();
@@ -82,12 +74,18 @@ describe.skipIf(!available)('reconfig on a real 3.8 ensemble', () => {
 
   beforeAll(async () => {
     ensemble = await MixedEnsemble.create(
-      IDS.map((id) => ({ id, kind: 'java' as const })),
+      IDS.map((id, i) => ({ id, kind: kinds[i] ?? 'java' })),
       { tickTimeMs: 1000, initLimit: 10, syncLimit: 5, extraCfg: { reconfigEnabled: 'true', skipACL: 'yes' } },
     );
     for (const id of IDS) originalCfg.set(id, await readFile(cfgPath(id), 'utf8'));
-    await ensemble.startAll();
-    leader = await ensemble.waitForQuorum({ timeoutMs: 90_000 });
+    await ensemble.startAll(startFirst);
+    leader = await ensemble.waitForQuorum({ ids: startFirst, timeoutMs: 90_000 });
+    const rest = IDS.filter((id) => !startFirst.includes(id));
+    if (rest.length > 0) {
+      await ensemble.startAll(rest);
+      leader = await ensemble.waitForQuorum({ timeoutMs: 90_000 });
+    }
+    expect(leader, 'server 3 leads').toBe(3);
     // Ports for members that never run: nothing binds them, so clashes with the members' are harmless.
     spare = await stablePorts(16);
   }, 180_000);
@@ -122,12 +120,7 @@ describe.skipIf(!available)('reconfig on a real 3.8 ensemble', () => {
   }
 
   async function send(fields: ReconfigRequestFields): Promise<JavaReply> {
-    const session = await RawSession.connect({ host: '127.0.0.1', port: ensemble.clientPort(leader) });
-    try {
-      return replyOf(await session.request(OpCode.reconfig, requestBody(fields), { timeoutMs: 30_000 }));
-    } finally {
-      await session.close();
-    }
+    return sendReconfig(ensemble.clientPort(leader), fields);
   }
 
   function ours(fields: ReconfigRequestFields, zxid: bigint, lastSeen: QuorumVerifier = committed): ReconfigOutcome {
@@ -223,10 +216,13 @@ describe.skipIf(!available)('reconfig on a real 3.8 ensemble', () => {
     const session = await RawSession.connect({ host: '127.0.0.1', port: ensemble.clientPort(leader) });
     let replies: [JavaReply, JavaReply];
     try {
-      const pending = [session.request(OpCode.reconfig, requestBody(first), { timeoutMs: 30_000 }), session.request(OpCode.reconfig, requestBody(second), { timeoutMs: 30_000 })];
+      const pending = [
+        session.request(OpCode.reconfig, reconfigRequestBody(first), { timeoutMs: 30_000 }),
+        session.request(OpCode.reconfig, reconfigRequestBody(second), { timeoutMs: 30_000 }),
+      ];
       const [a, b] = await Promise.all(pending);
       if (a === undefined || b === undefined) throw new Error('missing reply');
-      replies = [replyOf(a), replyOf(b)];
+      replies = [reconfigReplyOf(a), reconfigReplyOf(b)];
     } finally {
       await session.close();
     }

@@ -16,19 +16,34 @@ export interface Vote {
   readonly state: PeerStateName;
 }
 
-export interface ElectionOptions {
-  readonly myId: bigint;
-  /** Voting members (participants) of the current configuration, including this server if it votes. */
+/**
+ * Who votes, as this server knows it: the committed configuration's voters and, while a reconfig
+ * is in flight, the voters of the configuration seen after it (3.8's getVoteTracker counts a vote
+ * only when it has a quorum in both).
+ */
+export interface VotingView {
+  /** Voting members (participants) of the committed configuration, this server included if it votes. */
   readonly voters: ReadonlySet<bigint>;
-  /** Whether this server votes (participant) or only learns the result (observer). */
+  /** Voters of a newer configuration seen but not committed, or null. */
+  readonly nextVoters?: ReadonlySet<bigint> | null;
+  /** Whether this server votes (a participant of the configuration) or only learns the result. */
   readonly participant: boolean;
+  /**
+   * How it learns from a leader it did not vote for (3.8's learnerType): a server a reconfig removed
+   * stays a participant and follows without a vote. Default: as `participant` says.
+   */
+  readonly learnerType?: 'participant' | 'observer';
+  /** Opaque config bytes sent in notifications (3.8 sends its committed configuration's text). */
+  readonly config: Buffer;
+}
+
+export interface ElectionOptions extends VotingView {
+  readonly myId: bigint;
   /** FastLeaderElection.finalizeWait: how long a quorum vote waits for a better one. */
   readonly finalizeWaitMs: number;
   /** Initial and maximum interval between resends when nothing arrives. */
   readonly minNotificationIntervalMs: number;
   readonly maxNotificationIntervalMs: number;
-  /** Opaque config bytes sent in notifications (3.8 sends its dynamic config). */
-  readonly config: Buffer;
 }
 
 export interface Decision {
@@ -60,6 +75,7 @@ function sameVote(a: Vote, b: Vote): boolean {
 
 export class FastLeaderElection {
   readonly #options: ElectionOptions;
+  #view: Required<VotingView>;
   #round = 0n;
   #proposed: { leader: bigint; zxid: bigint; peerEpoch: bigint } = { leader: -1n, zxid: -1n, peerEpoch: -1n };
   #own: { zxid: bigint; peerEpoch: bigint } = { zxid: -1n, peerEpoch: -1n };
@@ -74,7 +90,20 @@ export class FastLeaderElection {
   constructor(options: ElectionOptions) {
     assert(options.finalizeWaitMs >= 0, 'finalizeWait is not negative');
     this.#options = options;
+    this.#view = viewOf(options);
     this.#resendIntervalMs = options.minNotificationIntervalMs;
+  }
+
+  /**
+   * A configuration was activated or seen (dynamic reconfiguration): the next round counts votes,
+   * and sends notifications, by it. The caller restarts the election when it is looking.
+   */
+  setView(view: VotingView): void {
+    this.#view = viewOf(view);
+  }
+
+  #isVoter(sid: bigint): boolean {
+    return this.#view.voters.has(sid) || (this.#view.nextVoters?.has(sid) ?? false);
   }
 
   get looking(): boolean {
@@ -92,9 +121,8 @@ export class FastLeaderElection {
   }
 
   #quorum(votes: ReadonlyMap<bigint, Vote>, target: Vote): boolean {
-    let count = 0;
-    for (const [sid, vote] of votes) if (this.#options.voters.has(sid) && sameVote(vote, target)) count++;
-    return count * 2 > this.#options.voters.size;
+    const next = this.#view.nextVoters ?? null;
+    return hasQuorumIn(this.#view.voters, votes, target) && (next === null || hasQuorumIn(next, votes, target));
   }
 
   #notificationOf(vote: Vote, state: PeerStateName): Notification {
@@ -105,17 +133,19 @@ export class FastLeaderElection {
       electionEpoch: vote.electionEpoch,
       peerEpoch: vote.peerEpoch,
       version: NOTIFICATION_VERSION,
-      config: this.#options.config,
+      config: this.#view.config,
     };
   }
 
   #broadcast(): ElectionOutput['send'] {
     const notification = this.#notificationOf(this.currentVote(), 'looking');
-    return [...this.#options.voters].filter((sid) => sid !== this.#options.myId).map((to) => ({ to, notification }));
+    const to = new Set([...this.#view.voters, ...(this.#view.nextVoters ?? [])]);
+    to.delete(this.#options.myId);
+    return [...to].map((sid) => ({ to: sid, notification }));
   }
 
   #selfVote(): void {
-    if (!this.#options.participant) return;
+    if (!this.#view.participant) return;
     this.#received.set(this.#options.myId, { ...this.currentVote() });
   }
 
@@ -128,7 +158,7 @@ export class FastLeaderElection {
     this.#received.clear();
     this.#outOfElection.clear();
     this.#own = { zxid: lastZxid, peerEpoch: currentEpoch };
-    this.#proposed = this.#options.participant
+    this.#proposed = this.#view.participant
       ? { leader: this.#options.myId, zxid: lastZxid, peerEpoch: currentEpoch }
       : { leader: -9223372036854775808n, zxid: -9223372036854775808n, peerEpoch: -9223372036854775808n };
     this.#selfVote();
@@ -157,7 +187,7 @@ export class FastLeaderElection {
   }
 
   #decide(leader: bigint, zxid: bigint, electionEpoch: bigint, peerEpoch: bigint): Decision {
-    const role = leader === this.#options.myId ? 'leading' : this.#options.participant ? 'following' : 'observing';
+    const role = leader === this.#options.myId ? 'leading' : this.#view.learnerType === 'participant' ? 'following' : 'observing';
     this.#looking = false;
     this.#finalizeAtMs = null;
     this.#final = { leader, zxid, electionEpoch, peerEpoch, state: role };
@@ -172,7 +202,7 @@ export class FastLeaderElection {
       }
       return { send: [], connectAll: false, decision: null };
     }
-    const knownVoter = this.#options.voters.has(from);
+    const knownVoter = this.#isVoter(from);
     if (!knownVoter) {
       // Observers and unknown servers get our current vote so that they can find the leader.
       return { send: [{ to: from, notification: this.#notificationOf(this.currentVote(), 'looking') }], connectAll: false, decision: null };
@@ -188,7 +218,7 @@ export class FastLeaderElection {
     if (n.electionEpoch > this.#round) {
       this.#round = n.electionEpoch;
       this.#received.clear();
-      const own = this.#options.participant ? { leader: this.#options.myId, ...this.#own } : this.#proposed;
+      const own = this.#view.participant ? { leader: this.#options.myId, ...this.#own } : this.#proposed;
       this.#proposed = isBetterVote(n.leader, n.zxid, n.peerEpoch, own.leader, own.zxid, own.peerEpoch)
         ? { leader: n.leader, zxid: n.zxid, peerEpoch: n.peerEpoch }
         : own;
@@ -240,9 +270,38 @@ export class FastLeaderElection {
     if (this.#final !== null) this.#final = { ...this.#final, peerEpoch: epoch };
   }
 
+  /**
+   * A committed reconfig named the leader to go on with (3.8's updateVote, then updateServerState
+   * with the reconfig flag): this server takes that role without an election, and answers looking
+   * servers with it as a settled vote.
+   */
+  adoptDesignatedLeader(leader: bigint, zxid: bigint, peerEpoch: bigint): Decision {
+    const role = leader === this.#options.myId ? 'leading' : this.#view.learnerType === 'participant' ? 'following' : 'observing';
+    this.#looking = false;
+    this.#finalizeAtMs = null;
+    this.#final = { leader, zxid, electionEpoch: this.#round, peerEpoch, state: role };
+    return { leader, zxid, electionEpoch: this.#round, peerEpoch, role };
+  }
+
   /** The leader must itself say it leads, unless it is us (then the round must match). */
   #checkLeader(votes: ReadonlyMap<bigint, Vote>, leader: bigint, electionEpoch: bigint): boolean {
     if (leader !== this.#options.myId) return votes.get(leader)?.state === 'leading';
     return this.#round === electionEpoch;
   }
+}
+
+function viewOf(view: VotingView): Required<VotingView> {
+  return {
+    voters: view.voters,
+    nextVoters: view.nextVoters ?? null,
+    participant: view.participant,
+    learnerType: view.learnerType ?? (view.participant ? 'participant' : 'observer'),
+    config: view.config,
+  };
+}
+
+function hasQuorumIn(voters: ReadonlySet<bigint>, votes: ReadonlyMap<bigint, Vote>, target: Vote): boolean {
+  let count = 0;
+  for (const [sid, vote] of votes) if (voters.has(sid) && sameVote(vote, target)) count++;
+  return count * 2 > voters.size;
 }

@@ -35,6 +35,7 @@ import { reconfigReplyOf, reconfigRequest, reconfigRequestBody, sendReconfig, ty
 import { MixedEnsemble, stablePorts, type MemberKind } from '../interop/mixed-ensemble.js';
 import { ZOOKEEPER_JAR } from '../support/java-zookeeper.js';
 import { sleep } from '../support/zk-wait.js';
+import { runClient, ZKCLI } from '../clients/support.js';
 
 const available = existsSync(ZOOKEEPER_JAR) && existsSync('/usr/share/java/slf4j-simple.jar');
 const IDS = [1, 2, 3];
@@ -87,7 +88,7 @@ describe.skipIf(!available).each(LAYOUTS.filter((layout) => ONLY === undefined |
     }
     expect(leader, 'server 3 leads').toBe(3);
     // Ports for members that never run: nothing binds them, so clashes with the members' are harmless.
-    spare = await stablePorts(16);
+    spare = await stablePorts(20);
   }, 180_000);
 
   afterAll(async () => {
@@ -286,6 +287,23 @@ describe.skipIf(!available).each(LAYOUTS.filter((layout) => ONLY === undefined |
       expect(names, `member ${id}: no zoo.cfg.dynamic.next left, one file per activation`).toEqual(expected);
     }
   }, 60_000);
+
+  it("takes reconfigs from Java's zkCli.sh (reconfig -add, -remove) through a follower", async () => {
+    const via = IDS.find((id) => id !== leader) ?? leader;
+    const [q, e, c] = [port(), port(), port()];
+    const spec = `server.6=127.0.0.1:${q}:${e}:observer;127.0.0.1:${c}`;
+    const steps: [string[], ReconfigRequestFields][] = [
+      [['-add', spec], request({ joiningServers: spec })],
+      [['-remove', '6'], request({ leavingServers: '6' })],
+    ];
+    for (const [args, fields] of steps) {
+      const run = await runClient(ZKCLI, ['-server', `127.0.0.1:${ensemble.clientPort(via)}`, 'reconfig', ...args], { timeoutMs: 60_000 });
+      const text = /Committed new configuration:\n([^]*?version=[0-9a-f]+)/.exec(run.stdout)?.[1];
+      if (text === undefined) throw new Error(`zkCli reconfig ${args.join(' ')} printed no committed configuration:\n${run.stdout}\n${run.stderr}`);
+      const version = BigInt(`0x${/version=([0-9a-f]+)$/.exec(text)?.[1] ?? '0'}`);
+      await expectSame(`zkCli reconfig ${args.join(' ')}`, { err: 0, zxid: version, configText: text }, ours(fields, version));
+    }
+  }, 120_000);
 
   it('hands leadership to the designated leader when the leader removes itself', async () => {
     const old = leader;

@@ -256,7 +256,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
         recentTxns: recovered.recentTxns,
         snapshotSizeFactor: snapshotSizeFactorOf(config.systemProperties['zookeeper.snapshotSizeFactor']),
         readOnlyModeEnabled: config.readOnlyModeEnabled,
-        reconfig: peerReconfigOf(config, committedConfig, quorumLogger),
+        reconfig: peerReconfigOf(config, committedConfig, quorumLogger, (host, port) => clientServer.rebind(host, port)),
       },
       { replica, storage, log: txnLog, clock, metrics: serverMetrics, logger: quorumLogger },
     );

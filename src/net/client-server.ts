@@ -33,6 +33,36 @@ export interface ClientServerOptions {
   readonly maxPendingWriteBytes: number;
 }
 
+/** The port just released may take a moment to be free again. */
+async function listenWithRetries(server: net.Server, host: string | null, port: number): Promise<{ host: string; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await listenOn(server, host, port);
+    } catch (error) {
+      if (attempt >= 10 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+function listenOn(server: net.Server, host: string | null, port: number): Promise<{ host: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    const done = (): void => {
+      server.off('error', onError);
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        reject(new Error('client port has no address'));
+        return;
+      }
+      resolve({ host: address.address, port: address.port });
+    };
+    if (host === null) server.listen(port, done);
+    else server.listen(port, host, done);
+  });
+}
+
 /** How long a four-letter-word connection may stay open after the answer, waiting for the client's FIN. */
 const FOUR_LETTER_LINGER_MS = 2000;
 
@@ -41,7 +71,7 @@ export class ClientServer {
   #handler: ClientConnectionHandler;
   #words: FourLetterWords;
   readonly #logger: Logger;
-  readonly #server: net.Server;
+  #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
   readonly #connectionsByIp = new Map<string, number>();
   #nextConnectionId = 1;
@@ -51,26 +81,39 @@ export class ClientServer {
     this.#handler = handler;
     this.#words = words;
     this.#logger = logger;
-    this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
-    this.#server.on('error', (error) => this.#logger.error({ err: error }, 'client port error'));
+    this.#server = this.#createServer();
+  }
+
+  #createServer(): net.Server {
+    const server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    server.on('error', (error) => this.#logger.error({ err: error }, 'client port error'));
+    return server;
   }
 
   listen(): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
-      this.#server.once('error', onError);
-      const done = (): void => {
-        this.#server.off('error', onError);
-        const address = this.#server.address();
-        if (address === null || typeof address === 'string') {
-          reject(new Error('client port has no address'));
-          return;
-        }
-        resolve({ host: address.address, port: address.port });
-      };
-      if (this.#options.host === null) this.#server.listen(this.#options.port, done);
-      else this.#server.listen(this.#options.port, this.#options.host, done);
-    });
+    return listenOn(this.#server, this.#options.host, this.#options.port);
+  }
+
+  /**
+   * A reconfig gave this server another client address (3.8's cnxnFactory.reconfigure): the old
+   * listening socket is closed first (the new address may be the same port on another interface),
+   * then the new one bound; open connections stay. When the new address cannot be bound, the old
+   * one is bound again rather than leave the server unreachable (3.8 would stay closed).
+   */
+  async rebind(host: string | null, port: number): Promise<void> {
+    const previous = this.#server;
+    const previousAddress = previous.address();
+    // close() stops listening at once; its callback would wait for every open connection to end.
+    previous.close();
+    this.#server = this.#createServer();
+    try {
+      const address = await listenWithRetries(this.#server, host, port);
+      this.#logger.info({ host: address.host, port: address.port }, 'client port moved by a reconfig');
+    } catch (error) {
+      this.#logger.error({ err: error, host, port }, 'cannot listen on the client address a reconfig gave; listening on the old one again');
+      this.#server = this.#createServer();
+      if (previousAddress !== null && typeof previousAddress !== 'string') await listenOn(this.#server, previousAddress.address, previousAddress.port);
+    }
   }
 
   /**

@@ -24,7 +24,12 @@ export function committedConfigOf(config: ServerConfig): QuorumVerifier {
 }
 
 /** What QuorumPeer needs for dynamic reconfiguration, or null without reconfigEnabled. */
-export function peerReconfigOf(config: ServerConfig, committed: QuorumVerifier, logger: Logger): PeerReconfig | null {
+export function peerReconfigOf(
+  config: ServerConfig,
+  committed: QuorumVerifier,
+  logger: Logger,
+  moveClientPort: (host: string, port: number) => Promise<void>,
+): PeerReconfig | null {
   if (!config.reconfigEnabled) return null;
   const readOptions = { standaloneEnabled: config.standaloneEnabled, multiAddressEnabled: config.multiAddressEnabled };
   if (backsUpStaticConfig(config)) {
@@ -44,5 +49,5 @@ export function peerReconfigOf(config: ServerConfig, committed: QuorumVerifier, 
       logger.warn({ path: nextPath, reason: parsed.failure.message }, 'ignoring an unreadable next dynamic config file');
     }
   }
-  return { committed, lastSeen, zooCfgPath: config.zooCfgPath, readOptions };
+  return { committed, lastSeen, zooCfgPath: config.zooCfgPath, readOptions, moveClientPort };
 }

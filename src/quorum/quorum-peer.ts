@@ -106,6 +106,8 @@ export interface PeerReconfig {
   /** zoo.cfg: activated configurations are written next to it, and it is pointed at them. */
   readonly zooCfgPath: string;
   readonly readOptions: ReadOptions;
+  /** Moves the client port when a reconfig gives this member another client address. */
+  readonly moveClientPort?: (host: string, port: number) => Promise<void>;
 }
 
 /** A configuration's members as the shell uses them (the first address of each). */
@@ -1110,6 +1112,7 @@ export class QuorumPeer {
     this.#election.setView(this.#votingView());
     this.#logger.info({ version: hex(config.version), designatedLeader: designated?.toString() }, 'activated a new configuration');
     if (previous.equals(config)) return;
+    this.#moveClientPortIfChanged(previous, config, reconfig);
     const roleChanged = this.#updateLearnerType(config);
     const role = this.#role;
     const currentLeader = role.kind === 'leading' ? this.#options.myId : role.kind === 'following' ? role.leader : null;
@@ -1128,6 +1131,14 @@ export class QuorumPeer {
     const reason = `the reconfig to version ${hex(config.version)} changed this member's ${roleChanged ? 'role' : 'leader'}`;
     if (leave === 'now') this.#abandon(reason);
     else this.#leaveAfterCommit = reason;
+  }
+
+  /** processReconfig: a client address of ours that the new configuration changes is where clients connect from now on. */
+  #moveClientPortIfChanged(previous: QuorumVerifier, config: QuorumVerifier, reconfig: PeerReconfig): void {
+    const before = previous.member(this.#options.myId)?.clientAddress ?? null;
+    const after = config.member(this.#options.myId)?.clientAddress ?? null;
+    if (after === null || (before !== null && before.host === after.host && before.port === after.port)) return;
+    void reconfig.moveClientPort?.(after.host, after.port);
   }
 
   /** 3.8's updateLearnerType: an observer of the new configuration observes; a voter, or a member removed, follows. */

@@ -32,7 +32,7 @@ import {
   type ReconfigRequestFields,
 } from '../../src/reconfig/index.js';
 import { reconfigRequest, sendReconfig, type ReconfigReply } from './reconfig-requests.js';
-import { interopAvailable, MixedEnsemble, type MemberKind, type MemberSpec } from '../interop/mixed-ensemble.js';
+import { interopAvailable, MixedEnsemble, stablePorts, type MemberKind, type MemberSpec } from '../interop/mixed-ensemble.js';
 import { sendFourLetterWord } from '../support/four-letter.js';
 import { ZOOKEEPER_JAR } from '../support/java-zookeeper.js';
 import { sleep } from '../support/zk-wait.js';
@@ -447,5 +447,23 @@ describe.each(LAYOUTS)('reconfiguration with joining and leaving members: $name'
         note(`member ${id}: ${names.join(' ')}; zoo.cfg:\n${zooCfg.trimEnd().replace(/^/gmu, '      ')}`);
       }
     }, 60_000);
+
+    it('7. re-adding a member with another client port moves its client port; its sessions stay', async () => {
+      const [newPort] = await stablePorts(1);
+      if (newPort === undefined) throw new Error('no free port');
+      const oldPort = ensemble.clientPort(JOINER);
+      const spec = ensemble.reconfigSpec(JOINER, 'participant').replace(/:\d+$/u, `:${String(newPort)}`);
+      await withClient(JOINER, async (client) => {
+        const text = await reconfig('move server 4 to another client port', followerOf([...ORIGINAL]), request({ joiningServers: spec }));
+        expect(text.split('\n')).toContain(spec);
+        // 3.8 closes the old listening socket and binds the new address; open connections stay.
+        const answer = await poll(() => sendFourLetterWord(newPort, 'ruok', '127.0.0.1', 2000).catch((error: unknown) => String(error)), (r) => r === 'imok', 30_000);
+        expect(answer, 'the new client port answers').toBe('imok');
+        const refused = await sendFourLetterWord(oldPort, 'ruok', '127.0.0.1', 2000).then((r) => `answered ${r}`, (error: unknown) => String(error));
+        expect(refused, 'the old client port is closed').toMatch(/ECONNREFUSED/u);
+        await client.sync('/');
+        expect((await client.getConfig()).data?.toString('utf8'), 'a session opened on the old port is still served').toBe(text);
+      });
+    }, 120_000);
   });
 });

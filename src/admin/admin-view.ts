@@ -286,6 +286,21 @@ export interface QuorumStats {
   readonly ackLatencies: readonly PerServerSummary<PercentileSummaryStats>[];
 }
 
+/** What `conf` adds for an ensemble member (QuorumZooKeeperServer.dumpConf). */
+export interface QuorumConf {
+  readonly initLimit: number;
+  readonly syncLimit: number;
+  /** electionAlg: 3 (FastLeaderElection), the only one 3.8 has. */
+  readonly electionAlg: number;
+  /** This member's election and quorum ports (more than one with multiAddress). */
+  readonly electionPorts: readonly number[];
+  readonly quorumPorts: readonly number[];
+  /** LearnerType's ordinal: 0 participant, 1 observer. */
+  readonly peerType: number;
+  /** The committed configuration's text (QuorumVerifier.toString). */
+  readonly membership: string;
+}
+
 /** The value 3.8 prints for an unknown system property. */
 export const NOT_AVAILABLE = '<NA>';
 
@@ -341,6 +356,8 @@ export interface AdminView {
   mntrMetrics(): MntrMetrics;
   /** The member's place in its ensemble; absent or null on a standalone server. */
   quorum?(): QuorumStats | null;
+  /** An ensemble member's part of `conf`; null or absent for a standalone or read-only server. */
+  quorumConf?(): QuorumConf | null;
   /** Digest log for `hash` (oldest first); empty if digests are not computed. */
   digestLog(): readonly ZxidDigest[];
   /** Current trace mask (gtmk). 3.8's default is 306 (DEFAULT_TRACE_MASK). */

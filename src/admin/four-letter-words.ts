@@ -13,7 +13,7 @@
  * listed by stat/cons (with interest ops 0) while the word runs.
  */
 
-import type { AdminView, ConnectionSnapshot, SessionPaths } from './admin-view.js';
+import type { AdminView, ConnectionSnapshot, QuorumConf, SessionPaths } from './admin-view.js';
 import {
   javaDateUtc,
   javaDouble,
@@ -224,6 +224,21 @@ function renderConf(view: AdminView): string {
     `clientPortListenBacklog=${javaLong(c.clientPortListenBacklog)}`,
     `serverId=${javaLong(c.serverId)}`,
     '',
+  ].join('\n') + quorumConfText(view.quorumConf?.() ?? null);
+}
+
+/** QuorumZooKeeperServer.dumpConf's lines after the standalone ones; the membership has no final newline. */
+function quorumConfText(q: QuorumConf | null): string {
+  if (q === null) return '';
+  return [
+    `initLimit=${javaLong(q.initLimit)}`,
+    `syncLimit=${javaLong(q.syncLimit)}`,
+    `electionAlg=${javaLong(q.electionAlg)}`,
+    `electionPort=${q.electionPorts.join('|')}`,
+    `quorumPort=${q.quorumPorts.join('|')}`,
+    `peerType=${javaLong(q.peerType)}`,
+    'membership: ',
+    q.membership,
   ].join('\n');
 }
 

@@ -7,7 +7,7 @@
 import { copyFileSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { dirname } from 'node:path';
-import type { QuorumStats } from '../admin/index.js';
+import type { QuorumConf, QuorumStats } from '../admin/index.js';
 import type { EnsembleView, LearnerConnection } from '../admin-http/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { Clock } from '../replica/ports.js';
@@ -327,6 +327,21 @@ export class QuorumPeer {
       learnerQueueSizes: this.#learnerQueueSizes.snapshot(),
       learnerQueueTimes: this.#learnerQueueTimes.snapshot(),
       ackLatencies: this.#ackLatencies.snapshot(),
+    };
+  }
+
+  /** What `conf` adds for an ensemble member: limits, this member's ports and role, the committed membership. */
+  quorumConf(): QuorumConf {
+    const me = this.#committedConfig?.member(this.#options.myId);
+    const fromStatic = this.#options.members.find((m) => m.id === this.#options.myId);
+    return {
+      initLimit: this.#options.initLimitTicks,
+      syncLimit: this.#options.syncLimitTicks,
+      electionAlg: 3,
+      electionPorts: me === undefined ? [fromStatic?.electionPort ?? 0] : me.addresses.map((a) => a.electionPort),
+      quorumPorts: me === undefined ? [fromStatic?.quorumPort ?? 0] : me.addresses.map((a) => a.quorumPort),
+      peerType: this.#learnerType === 'observer' ? 1 : 0,
+      membership: this.#configText(),
     };
   }
 

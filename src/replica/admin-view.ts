@@ -18,6 +18,7 @@ import {
   type FourLetterWordWhitelist,
   type MntrMetrics,
   type NamespaceMetrics,
+  type QuorumConf,
   type QuorumStats,
   type SessionExpiryBucket,
   type SessionPaths,
@@ -123,6 +124,7 @@ export type ModeSource = () => ServerMode;
 /** An ensemble member's role and quorum statistics (the QuorumPeer), for mntr, srvr, stat, srst and the AdminServer. */
 export interface EnsembleSource {
   quorumStats(): QuorumStats;
+  quorumConf(): QuorumConf;
   ensembleView(): EnsembleView;
   resetStats(): void;
 }
@@ -265,6 +267,7 @@ function createAdminView(
     mntrMetrics: () => mntrMetrics(replica),
     // 3.8's read-only server is a plain ZooKeeperServer: mntr prints no peer_state or quorum keys.
     quorum: () => (replica.mode === 'readOnly' ? null : (ensemble?.quorumStats() ?? null)),
+    quorumConf: () => (replica.mode === 'readOnly' ? null : (ensemble?.quorumConf() ?? null)),
     digestLog: () => [],
     traceMask: () => state.traceMask,
     setTraceMask: (mask) => {

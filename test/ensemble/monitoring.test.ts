@@ -1,7 +1,7 @@
 // What an ensemble member reports about itself, laid out as Apache ZooKeeper 3.8 lays it out: the
 // same workload runs on an ensemble of ours and on a Java 3.8 one (three voters and an observer
 // each, AdminServers on), and for the leader, a follower and the observer the keys of mntr (in
-// order), the lines of srvr and stat, and the JSON shape of the AdminServer's monitor, server_stats,
+// order), the lines of srvr, stat and conf, and the JSON shape of the AdminServer's monitor, server_stats,
 // stats, leader, voting_view, zabstate and observers answers must agree. Values differ (timings,
 // sizes, ports); the keys, their order and the value types must not.
 //
@@ -187,6 +187,17 @@ describe.skipIf(!INTEROP.ok)('monitoring an ensemble member: ours against Apache
       expect(/^Mode: (.*)$/mu.exec(o)?.[1], w).toBe(/^Mode: (.*)$/mu.exec(j)?.[1]);
     }
     if (role === 'leader') expect(await word(side('ours'), role, 'srvr')).toMatch(/^Proposal sizes last\/min\/max: \d+\/\d+\/\d+$/mu);
+  });
+
+  it.each(roles)('conf on the %s: the same lines, the quorum part (limits, ports, peerType, membership) included', async (role) => {
+    // Ports, directories, sizes and ids differ between the two ensembles; everything else must not.
+    const normalise = (text: string): string[] =>
+      text.split('\n').map((line) => line.replace(/^(dataDir|dataLogDir|dataDirSize|dataLogSize|serverId)=.*$/u, '$1=…').replace(/\d{4,5}/gu, 'P'));
+    const j = await word(side('java'), role, 'conf');
+    const o = await word(side('ours'), role, 'conf');
+    expect(j).toMatch(/\nmembership: \nserver\.1=/u);
+    expect(normalise(o)).toEqual(normalise(j));
+    expect(/^peerType=(\d)$/mu.exec(o)?.[1]).toBe(role === 'observer' ? '1' : '0');
   });
 
   it.each(roles.flatMap((role) => COMMANDS.map((command) => [role, command] as const)))('AdminServer on the %s, %s: the same JSON shape', async (role, command) => {

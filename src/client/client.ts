@@ -489,6 +489,29 @@ export class ZooKeeperClient {
     return this.#getData(CONFIG_NODE, CONFIG_NODE, this.#watcherRef(options.watch));
   }
 
+  /**
+   * ZooKeeperAdmin.reconfigure: changes the ensemble's membership, incrementally (`joiningServers`,
+   * `leavingServers`: comma-separated `server.N=...` specs and ids) or as a whole (`newMembers`;
+   * then the other two must be null). `fromConfig` is the configuration version the change applies
+   * to, or -1. Answers the committed configuration and the stat of /zookeeper/config.
+   */
+  async reconfig(request: { joiningServers: string | null; leavingServers: string | null; newMembers: string | null; fromConfig: bigint }): Promise<{ data: Buffer | null; stat: Stat }> {
+    return this.#call(
+      OpCode.reconfig,
+      (w) => {
+        w.writeUstring(request.joiningServers);
+        w.writeUstring(request.leavingServers);
+        w.writeUstring(request.newMembers);
+        w.writeLong(request.fromConfig);
+      },
+      (err, r) => {
+        // 3.8's ZooKeeperAdmin raises its KeeperException with an empty path.
+        const response = readGetDataResponse(body(err, r, ''));
+        return { data: copyOrNull(response.data), stat: response.stat };
+      },
+    );
+  }
+
   /** A watch that stays after it fires: on the node alone ('persistent') or on its whole subtree ('persistentRecursive'). */
   async addWatch(path: string, mode: AddWatchMode, watcher: Watcher | true = true): Promise<void> {
     checkPath(path);

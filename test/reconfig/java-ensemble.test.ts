@@ -35,7 +35,7 @@ import { reconfigReplyOf, reconfigRequest, reconfigRequestBody, sendReconfig, ty
 import { MixedEnsemble, stablePorts, type MemberKind } from '../interop/mixed-ensemble.js';
 import { ZOOKEEPER_JAR } from '../support/java-zookeeper.js';
 import { sleep } from '../support/zk-wait.js';
-import { runClient, ZKCLI } from '../clients/support.js';
+import { JAVA_ZKCLI, OUR_ZKCLI, runCli } from '../zkcli/support.js';
 
 const available = existsSync(ZOOKEEPER_JAR) && existsSync('/usr/share/java/slf4j-simple.jar');
 const IDS = [1, 2, 3];
@@ -288,22 +288,34 @@ describe.skipIf(!available).each(LAYOUTS.filter((layout) => ONLY === undefined |
     }
   }, 60_000);
 
-  it("takes reconfigs from Java's zkCli.sh (reconfig -add, -remove) through a follower", async () => {
+  it("takes reconfigs from Java's zkCli.sh and ours (reconfig -add, -remove, -s, -v) through a follower, with the same output", async () => {
     const via = IDS.find((id) => id !== leader) ?? leader;
     const [q, e, c] = [port(), port(), port()];
     const spec = `server.6=127.0.0.1:${q}:${e}:observer;127.0.0.1:${c}`;
-    const steps: [string[], ReconfigRequestFields][] = [
-      [['-add', spec], request({ joiningServers: spec })],
-      [['-remove', '6'], request({ leavingServers: '6' })],
+    const server = ['-server', `127.0.0.1:${ensemble.clientPort(via)}`];
+    const steps: [string, string[], ReconfigRequestFields][] = [
+      [JAVA_ZKCLI, ['-add', spec], request({ joiningServers: spec })],
+      [OUR_ZKCLI, ['-remove', '6'], request({ leavingServers: '6' })],
+      [OUR_ZKCLI, ['-s', '-add', spec], request({ joiningServers: spec })],
+      [JAVA_ZKCLI, ['-s', '-remove', '6'], request({ leavingServers: '6' })],
     ];
-    for (const [args, fields] of steps) {
-      const run = await runClient(ZKCLI, ['-server', `127.0.0.1:${ensemble.clientPort(via)}`, 'reconfig', ...args], { timeoutMs: 60_000 });
-      const text = /Committed new configuration:\n([^]*?version=[0-9a-f]+)/.exec(run.stdout)?.[1];
-      if (text === undefined) throw new Error(`zkCli reconfig ${args.join(' ')} printed no committed configuration:\n${run.stdout}\n${run.stderr}`);
-      const version = BigInt(`0x${/version=([0-9a-f]+)$/.exec(text)?.[1] ?? '0'}`);
-      await expectSame(`zkCli reconfig ${args.join(' ')}`, { err: 0, zxid: version, configText: text }, ours(fields, version));
+    for (const [cli, args, fields] of steps) {
+      const label = `${cli === OUR_ZKCLI ? 'our' : "Java's"} zkCli reconfig ${args.join(' ')}`;
+      const run = await runCli(cli, [...server, 'reconfig', ...args], { timeoutMs: 60_000 });
+      const text = /^Committed new configuration:\n([^]*?version=[0-9a-f]+)$/mu.exec(run.stdout)?.[1];
+      if (text === undefined) throw new Error(`${label} printed no committed configuration:\n${run.stdout}\n${run.stderr}`);
+      const version = BigInt(`0x${/version=([0-9a-f]+)$/u.exec(text)?.[1] ?? '0'}`);
+      await expectSame(label, { err: 0, zxid: version, configText: text }, ours(fields, version));
+      // -s prints the stat of /zookeeper/config: its mzxid is the reconfig's zxid.
+      if (args.includes('-s')) expect(run.stdout, label).toMatch(new RegExp(`^mZxid = 0x${version.toString(16)}$`, 'mu'));
     }
-  }, 120_000);
+    // Refusals print the same message and exit code from both CLIs.
+    for (const args of [['-v', '1', '-remove', '6'], ['-v', 'xyz', '-remove', '6'], ['-members', spec, '-add', spec], []]) {
+      const [java, our] = await Promise.all([JAVA_ZKCLI, OUR_ZKCLI].map((cli) => runCli(cli, [...server, 'reconfig', ...args], { timeoutMs: 60_000 })));
+      const lastLine = (text: string): string => text.trimEnd().split('\n').filter((line) => !/^(SLF4J|log4j|\d{4}-\d\d-\d\d )/u.test(line)).at(-1) ?? '';
+      expect([lastLine(our?.stderr ?? ''), our?.code], `reconfig ${args.join(' ')}: ours\n${our?.stdout ?? ''}${our?.stderr ?? ''}`).toEqual([lastLine(java?.stderr ?? ''), java?.code]);
+    }
+  }, 180_000);
 
   it('hands leadership to the designated leader when the leader removes itself', async () => {
     const old = leader;

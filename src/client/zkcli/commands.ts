@@ -11,6 +11,8 @@ import { CliParseError, parseJavaInt, parseJavaLong, parseOptions, type OptionSp
 import { cliErrorMessage, idToString, javaList, parseAcl, permString, statLines } from './java-text.js';
 import { delQuota, listQuota, setQuota } from './quota.js';
 import { checkPath } from '../validate.js';
+import { readFileSync } from 'node:fs';
+import { JavaProperties, parseDynamicConfig } from '../../reconfig/index.js';
 
 /** A CliException: zkCli prints the message on stderr and the command's exit code becomes `exitCode`. */
 export class CliError extends Error {
@@ -450,6 +452,60 @@ const config: CliCommand = {
   },
 };
 
+/** ReconfigCommand: -add/-remove (incremental) or -members/-file (the whole membership), -v version, -s. */
+const reconfig: CliCommand = {
+  name: 'reconfig',
+  optionStr:
+    '[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | [-add serverId=host:port1:port2;port3[,...]]* [-remove serverId[,...]*]',
+  async run(ctx, words) {
+    const cl = parse(ctx, [flag('s'), valued('v'), valued('file'), valued('members'), valued('add'), valued('remove')], words, 0, usageOf(this));
+    if (!(cl.has('file') || cl.has('members')) && !cl.has('add') && !cl.has('remove')) throw new CliParseError(usageOf(this));
+    let fromConfig = -1n;
+    const versionText = cl.value('v');
+    if (versionText !== undefined) {
+      const version = parseHexLong(versionText);
+      if (version === null) throw new CliParseError('-v must be followed by a long (configuration version)');
+      fromConfig = version;
+    }
+    if ((cl.has('file') || cl.has('members')) && (cl.has('add') || cl.has('remove'))) {
+      throw new CliParseError('Can\'t use -file or -members together with -add or -remove (mixing incremental and non-incremental modes is not allowed)');
+    }
+    if (cl.has('file') && cl.has('members')) throw new CliParseError("Can't use -file and -members together (conflicting non-incremental modes)");
+    // 3.8 lower-cases what it is given (host names included).
+    const joiningServers = cl.value('add')?.toLowerCase() ?? null;
+    const leavingServers = cl.value('remove')?.toLowerCase() ?? null;
+    let newMembers = cl.value('members')?.toLowerCase() ?? null;
+    const file = cl.value('file');
+    if (file !== undefined) newMembers = membersFromFile(file);
+    const { data, stat: configStat } = await attempt(() => ctx.zk.reconfig({ joiningServers, leavingServers, newMembers, fromConfig }));
+    ctx.out(`Committed new configuration:\n${dataText(data)}`);
+    if (cl.has('s')) printStat(ctx, configStat);
+  },
+};
+
+/** Long.parseLong(text, 16): an optional sign and hex digits, within 64 bits; null where Java throws. */
+function parseHexLong(text: string): bigint | null {
+  const match = /^([+-]?)([0-9a-fA-F]+)$/u.exec(text);
+  if (match === null) return null;
+  const value = BigInt(`0x${match[2] ?? ''}`) * (match[1] === '-' ? -1n : 1n);
+  return value < -(2n ** 63n) || value >= 2n ** 63n ? null : value;
+}
+
+/** -file: the membership of a dynamic config file, checked and written back as 3.8's parseDynamicConfig(...).toString(). */
+function membersFromFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'latin1');
+  } catch (error) {
+    throw new CliParseError(`Error processing ${path}${error instanceof Error ? error.message : String(error)}`);
+  }
+  const properties = JavaProperties.load(text);
+  if (!properties.ok) throw new CliParseError(`Error processing ${path}${properties.failure.message}`);
+  const config = parseDynamicConfig(properties.value.entries(), { multiAddressEnabled: false, standaloneEnabled: true, configBackwardCompatibilityMode: false });
+  if (!config.ok) throw new CliParseError(`Error processing ${path}${config.failure.message}`);
+  return config.value.toString();
+}
+
 const close: CliCommand = {
   name: 'close',
   optionStr: '',
@@ -546,10 +602,7 @@ export const COMMANDS: readonly CliCommand[] = [
   getEphemerals,
   listquota,
   ls,
-  unsupported(
-    'reconfig',
-    '[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | [-add serverId=host:port1:port2;port3[,...]]* [-remove serverId[,...]*]',
-  ),
+  reconfig,
   unsupported('removewatches', 'path [-c|-d|-a] [-l]'),
   set,
   setAcl,

@@ -11,7 +11,7 @@
 // ZK_INTEROP_KEEP=1 keeps the directory.
 
 import { existsSync } from 'node:fs';
-import { readdir, readFile, realpath } from 'node:fs/promises';
+import { readdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServerConfig } from '../../src/config/index.js';
@@ -22,6 +22,7 @@ import {
   computeReconfig,
   designatedLeader,
   dynamicConfigFilename,
+  formatQuorumServer,
   dynamicConfigFileText,
   leaderEpochStartConfig,
   quorumAddresses,
@@ -308,6 +309,20 @@ describe.skipIf(!available).each(LAYOUTS.filter((layout) => ONLY === undefined |
       await expectSame(label, { err: 0, zxid: version, configText: text }, ours(fields, version));
       // -s prints the stat of /zookeeper/config: its mzxid is the reconfig's zxid.
       if (args.includes('-s')) expect(run.stdout, label).toMatch(new RegExp(`^mZxid = 0x${version.toString(16)}$`, 'mu'));
+    }
+    // -file: a dynamic config file with the three voters, sent as the whole membership (the CLI
+    // checks it and sends it in QuorumVerifier form, `version=0` included).
+    const file = join(ensemble.dir, 'members.cfg');
+    const voters = committed.votingMembers.map((m) => `server.${m.id}=${formatQuorumServer(m)}`);
+    await writeFile(file, `${voters.join('\n')}\n`);
+    const sent = `${voters.join('\n')}\nversion=0`;
+    for (const cli of [OUR_ZKCLI, JAVA_ZKCLI]) {
+      const label = `${cli === OUR_ZKCLI ? 'our' : "Java's"} zkCli reconfig -file`;
+      const run = await runCli(cli, [...server, 'reconfig', '-file', file], { timeoutMs: 60_000 });
+      const text = /^Committed new configuration:\n([^]*?version=[0-9a-f]+)$/mu.exec(run.stdout)?.[1];
+      if (text === undefined) throw new Error(`${label} printed no committed configuration:\n${run.stdout}\n${run.stderr}`);
+      const version = BigInt(`0x${/version=([0-9a-f]+)$/u.exec(text)?.[1] ?? '0'}`);
+      await expectSame(label, { err: 0, zxid: version, configText: text }, ours(request({ newMembers: sent }), version));
     }
     // Refusals print the same message and exit code from both CLIs.
     for (const args of [['-v', '1', '-remove', '6'], ['-v', 'xyz', '-remove', '6'], ['-members', spec, '-add', spec], []]) {

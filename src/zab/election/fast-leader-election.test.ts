@@ -113,6 +113,45 @@ describe('FastLeaderElection', () => {
     );
   });
 
+  it('counts its own vote for the next configuration when a pending reconfig adds it (3.8 notifies itself)', () => {
+    // Voters {1, 2, 3} committed, {1, 2, 3, 4} proposed; 2 is down. Server 4 votes only in the
+    // next configuration: without its own vote it would never see a quorum of it and stay looking.
+    const committed = new Set([1n, 2n, 3n]);
+    const next = new Set([1n, 2n, 3n, 4n]);
+    const peers: Peer[] = [1n, 3n, 4n].map((id) => ({
+      id,
+      decision: null,
+      core: new FastLeaderElection({
+        myId: id,
+        voters: committed,
+        nextVoters: next,
+        participant: committed.has(id),
+        learnerType: 'participant',
+        finalizeWaitMs: 0,
+        minNotificationIntervalMs: 200,
+        maxNotificationIntervalMs: 2000,
+        config: Buffer.alloc(0),
+      }),
+    }));
+    const inFlight: { from: bigint; to: bigint; bytes: Buffer }[] = [];
+    const collect = (from: Peer, output: ElectionOutput): void => {
+      for (const { to, notification } of output.send) inFlight.push({ from: from.id, to, bytes: encodeNotification(notification) });
+      if (output.decision !== null) from.decision = output.decision;
+    };
+    for (const peer of peers) collect(peer, peer.core.start(0, 0x100000005n, 1n));
+    for (let step = 0; step < 1000 && inFlight.length > 0; step++) {
+      const message = inFlight.shift();
+      const target = peers.find((p) => p.id === message?.to);
+      if (message === undefined || target === undefined) continue;
+      collect(target, target.core.receive(step, message.from, decodeNotification(message.bytes)));
+    }
+    expect(peers.map((p) => [p.id, p.decision?.leader, p.decision?.role])).toEqual([
+      [1n, 3n, 'following'],
+      [3n, 3n, 'leading'],
+      [4n, 3n, 'following'],
+    ]);
+  });
+
   it('round-trips notifications and reads the older 40-byte form', () => {
     const n: Notification = { state: 'following', leader: 3n, zxid: 0x100000005n, electionEpoch: 7n, peerEpoch: 1n, version: 2, config: Buffer.from('server.1=a:1:2') };
     expect(decodeNotification(encodeNotification(n))).toEqual(n);

@@ -144,8 +144,13 @@ export class FastLeaderElection {
     return [...to].map((sid) => ({ to: sid, notification }));
   }
 
+  /**
+   * 3.8 sends its notifications to every voter of the committed and the next configuration, itself
+   * included, so its own current proposal counts among the votes whenever it votes in either: a
+   * server a pending reconfig adds counts (for the new configuration) the vote it adopted.
+   */
   #selfVote(): void {
-    if (!this.#view.participant) return;
+    if (!this.#isVoter(this.#options.myId)) return;
     this.#received.set(this.#options.myId, { ...this.currentVote() });
   }
 

@@ -455,6 +455,16 @@ export class MixedEnsemble {
     return ZooKeeperClient.connect(`127.0.0.1:${this.#member(id).clientPort}`, { sessionTimeoutMs, connectTimeoutMs: 15_000 });
   }
 
+  /** Runs `body` with a client of one member, closed afterwards whatever happens. */
+  async withClient<T>(id: number, body: (client: ZooKeeperClient) => Promise<T>): Promise<T> {
+    const client = await this.client(id);
+    try {
+      return await body(client);
+    } finally {
+      await client.close();
+    }
+  }
+
   logTail(id: number, lines: number): string {
     const text = this.#member(id).process?.readLog() ?? '';
     return `--- member ${id} (${this.#member(id).spec.kind}) ---\n${text.split('\n').slice(-lines).join('\n')}`;

@@ -206,18 +206,10 @@ describe.each(LAYOUTS)('reconfiguration with joining and leaving members: $name'
       expect(last, `leader ${leader} mntr`).toEqual(expected);
     }
 
-    async function withClient<T>(id: number, body: (client: ZooKeeperClient) => Promise<T>): Promise<T> {
-      const client = await ensemble.client(id);
-      try {
-        return await body(client);
-      } finally {
-        await client.close();
-      }
-    }
 
     /** /zookeeper/config on a member after a sync (a read alone may lag the leader). */
     async function configOn(id: number): Promise<string> {
-      return withClient(id, async (client) => {
+      return ensemble.withClient(id, async (client) => {
         await client.sync('/');
         return (await client.getConfig()).data?.toString('utf8') ?? '';
       });
@@ -232,9 +224,9 @@ describe.each(LAYOUTS)('reconfiguration with joining and leaving members: $name'
       writes++;
       const path = `/w${writes}-via-${via}`;
       const data = `written through ${via}`;
-      await withClient(via, (client) => client.create(path, Buffer.from(data)));
+      await ensemble.withClient(via, (client) => client.create(path, Buffer.from(data)));
       for (const id of readers) {
-        const read = await withClient(id, async (client) => {
+        const read = await ensemble.withClient(id, async (client) => {
           await client.sync(path);
           return (await client.getData(path)).data?.toString('utf8');
         });
@@ -340,7 +332,7 @@ describe.each(LAYOUTS)('reconfiguration with joining and leaving members: $name'
       await expectConfigEverywhere([...survivors, first], committed.toString());
       await writeThroughAndReadOn(JOINER, [...survivors, first]);
       await writeThroughAndReadOn(first, [JOINER]);
-      const outageWrite = await withClient(leader, (client) => client.exists('/during-outage'));
+      const outageWrite = await ensemble.withClient(leader, (client) => client.exists('/during-outage'));
       expect(outageWrite, 'the write refused during the outage did not happen later').toBeNull();
 
       await startMember(second);
@@ -453,7 +445,7 @@ describe.each(LAYOUTS)('reconfiguration with joining and leaving members: $name'
       if (newPort === undefined) throw new Error('no free port');
       const oldPort = ensemble.clientPort(JOINER);
       const spec = ensemble.reconfigSpec(JOINER, 'participant').replace(/:\d+$/u, `:${String(newPort)}`);
-      await withClient(JOINER, async (client) => {
+      await ensemble.withClient(JOINER, async (client) => {
         const text = await reconfig('move server 4 to another client port', followerOf([...ORIGINAL]), request({ joiningServers: spec }));
         expect(text.split('\n')).toContain(spec);
         // 3.8 closes the old listening socket and binds the new address; open connections stay.

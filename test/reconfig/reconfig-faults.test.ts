@@ -55,18 +55,10 @@ describe.each(LAYOUTS.filter((l) => l.enabled && (ONLY === undefined || l.name =
     await ensemble?.close();
   }, 60_000);
 
-  async function withClient<T>(id: number, body: (client: ZooKeeperClient) => Promise<T>): Promise<T> {
-    const client = await ensemble.client(id);
-    try {
-      return await body(client);
-    } finally {
-      await client.close();
-    }
-  }
 
   /** /zookeeper/config and the names under /w on a member, after a sync. */
   async function stateOf(id: number): Promise<{ config: string; children: Set<string> }> {
-    return withClient(id, async (client) => {
+    return ensemble.withClient(id, async (client) => {
       await client.sync('/');
       const config = (await client.getConfig()).data?.toString('utf8') ?? '';
       const children = new Set((await client.getChildren('/w')).children);
@@ -153,7 +145,7 @@ describe.each(LAYOUTS.filter((l) => l.enabled && (ONLY === undefined || l.name =
   it.each(KILL_DELAYS_MS.map((delay, round) => ({ delay, round })))(
     'round $round: leader killed $delay ms after the reconfig was sent',
     async ({ delay, round }) => {
-      if (round === 0) await withClient(1, (client) => client.create('/w', Buffer.alloc(0)).then(() => undefined));
+      if (round === 0) await ensemble.withClient(1, (client) => client.create('/w', Buffer.alloc(0)).then(() => undefined));
       const leader = await ensemble.waitForQuorum({ timeoutMs: 90_000 });
       const before = (await stateOf(leader)).config;
       const joinerVotes = votersOf(before).includes(String(JOINER));

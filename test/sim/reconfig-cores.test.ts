@@ -19,7 +19,7 @@ import { encodeTxn } from '../../src/txn/txn.js';
 import { zxidOf, type ZabEffect } from '../../src/zab/effects.js';
 import { FollowerCore } from '../../src/zab/follower.js';
 import { LeaderCore } from '../../src/zab/leader.js';
-import { encodeQuorumMessage, fromPacket, QuorumPacketDecoder, type QuorumMessage } from '../../src/zab/messages.js';
+import { completeRandomFsync, deliverRandomPacket, wire, type CoreCluster, type InFlight } from './core-network.js';
 import { Prng } from './prng.js';
 
 const READ = { standaloneEnabled: true, multiAddressEnabled: false };
@@ -45,11 +45,6 @@ function reconfigTxn(zxid: bigint, next: QuorumVerifier): Buffer {
   });
 }
 
-function wire(message: QuorumMessage): QuorumMessage {
-  const packets = new QuorumPacketDecoder(1 << 20).push(encodeQuorumMessage(message));
-  expect(packets).toHaveLength(1);
-  return fromPacket(packets[0] as never);
-}
 
 interface Node {
   readonly id: bigint;
@@ -73,7 +68,7 @@ function simulate(seed: number, writes: number, reconfigAt: number): { nodes: Ma
   };
   const quorumHolds = (voters: readonly bigint[], zxid: bigint): boolean => voters.filter((id) => durable(id, zxid)).length * 2 > voters.length;
 
-  let now = 0;
+  const now = 0;
   const leader = new LeaderCore(
     {
       myId: LEADER,
@@ -88,7 +83,7 @@ function simulate(seed: number, writes: number, reconfigAt: number): { nodes: Ma
     { nowMs: now, acceptedEpoch: 1n, currentEpoch: 1n, lastZxid: zxidOf(1n, 0n), committedLog: [] },
   );
   const followers = new Map<bigint, FollowerCore>();
-  const network: { from: bigint; to: bigint; message: QuorumMessage }[] = [];
+  const network: InFlight[] = [];
   let serving = false;
   let reconfigZxid: bigint | null = null;
   let newConfig: QuorumVerifier | null = null;
@@ -162,6 +157,7 @@ function simulate(seed: number, writes: number, reconfigAt: number): { nodes: Ma
   }
   run(LEADER, leader.takeEffects());
 
+  const cluster: CoreCluster = { leaderId: LEADER, leader, followers, network, run, nowMs: now };
   let proposed = 0;
   for (let step = 0; step < 50_000; step++) {
     const roll = random();
@@ -180,27 +176,9 @@ function simulate(seed: number, writes: number, reconfigAt: number): { nodes: Ma
       proposed++;
       run(LEADER, leader.takeEffects());
     } else if (roll < 0.35) {
-      const candidates = [...nodes.values()].filter((n) => n.unsynced.length > 0);
-      const node = candidates[Math.floor(random() * candidates.length)];
-      if (node === undefined) continue;
-      const upTo = node.unsynced.splice(0, 1 + Math.floor(random() * node.unsynced.length)).at(-1) as bigint;
-      const core = node.id === LEADER ? leader : (followers.get(node.id) as FollowerCore);
-      core.logged(upTo);
-      run(node.id, core.takeEffects());
-    } else if (network.length > 0) {
-      const pick = network[Math.floor(random() * network.length)] as { from: bigint; to: bigint };
-      const index = network.findIndex((m) => m.from === pick.from && m.to === pick.to);
-      const [message] = network.splice(index, 1);
-      if (message === undefined) continue;
-      now += 1;
-      if (message.to === LEADER) {
-        leader.receive(now, message.from, message.message);
-        run(LEADER, leader.takeEffects());
-      } else {
-        const follower = followers.get(message.to) as FollowerCore;
-        follower.receive(now, message.message);
-        run(message.to, follower.takeEffects());
-      }
+      completeRandomFsync(cluster, nodes.values(), random);
+    } else {
+      deliverRandomPacket(cluster, random);
     }
     if (proposed === writes && network.length === 0 && [...nodes.values()].every((n) => n.unsynced.length === 0)) break;
   }

@@ -9,7 +9,7 @@ import type { ZabEffect } from '../../src/zab/effects.js';
 import { zxidOf } from '../../src/zab/effects.js';
 import { FollowerCore } from '../../src/zab/follower.js';
 import { LeaderCore, type CommittedProposal } from '../../src/zab/leader.js';
-import { encodeQuorumMessage, fromPacket, QuorumPacketDecoder, type QuorumMessage } from '../../src/zab/messages.js';
+import { completeRandomFsync, deliverRandomPacket, wire, type CoreCluster, type InFlight } from './core-network.js';
 
 interface Node {
   readonly id: bigint;
@@ -31,12 +31,6 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Round trip through the wire codec, as the shell would send it. */
-function wire(message: QuorumMessage): QuorumMessage {
-  const packets = new QuorumPacketDecoder(1 << 20).push(encodeQuorumMessage(message));
-  expect(packets).toHaveLength(1);
-  return fromPacket(packets[0] as never);
-}
 
 function simulate(seed: number, followerCount: number, proposals: number, history: CommittedProposal[]) {
   const random = rng(seed);
@@ -57,13 +51,13 @@ function simulate(seed: number, followerCount: number, proposals: number, histor
     ]),
   );
   const lastZxid = history.length === 0 ? 0n : (history[history.length - 1] as CommittedProposal).zxid;
-  let now = 0;
+  const now = 0;
   const leader = new LeaderCore(
     { myId: leaderId, voters, tickTimeMs: 100, initLimitTicks: 1000, syncLimitTicks: 1000, committedLogSize: 500, config: Buffer.alloc(0) },
     { nowMs: now, acceptedEpoch: 1n, currentEpoch: 1n, lastZxid, committedLog: history },
   );
   const followers = new Map<bigint, FollowerCore>();
-  const network: { from: bigint; to: bigint; message: QuorumMessage }[] = [];
+  const network: InFlight[] = [];
   let serving = false;
   const committedByLeader: bigint[] = [];
 
@@ -117,6 +111,7 @@ function simulate(seed: number, followerCount: number, proposals: number, histor
   }
   run(leaderId, leader.takeEffects());
 
+  const cluster: CoreCluster = { leaderId: leaderId, leader, followers, network, run, nowMs: now };
   let proposed = 0;
   for (let step = 0; step < 20000; step++) {
     const roll = random();
@@ -125,34 +120,9 @@ function simulate(seed: number, followerCount: number, proposals: number, histor
       leader.propose(zxid, Buffer.from(`txn-${proposed++}`));
       run(leaderId, leader.takeEffects());
     } else if (roll < 0.35) {
-      // An fsync completes somewhere.
-      const candidates = [...nodes.values()].filter((n) => n.unsynced.length > 0);
-      const node = candidates[Math.floor(random() * candidates.length)];
-      if (node === undefined) continue;
-      const upTo = node.unsynced.splice(0, 1 + Math.floor(random() * node.unsynced.length)).at(-1) as bigint;
-      if (node.id === leaderId) {
-        leader.logged(upTo);
-        run(leaderId, leader.takeEffects());
-      } else {
-        const follower = followers.get(node.id) as FollowerCore;
-        follower.logged(upTo);
-        run(node.id, follower.takeEffects());
-      }
-    } else if (network.length > 0) {
-      // Per-link FIFO (TCP): deliver the oldest message of a random link.
-      const pick = network[Math.floor(random() * network.length)] as { from: bigint; to: bigint };
-      const index = network.findIndex((m) => m.from === pick.from && m.to === pick.to);
-      const [message] = network.splice(index, 1);
-      if (message === undefined) continue;
-      now += 1;
-      if (message.to === leaderId) {
-        leader.receive(now, message.from, message.message);
-        run(leaderId, leader.takeEffects());
-      } else {
-        const follower = followers.get(message.to) as FollowerCore;
-        follower.receive(now, message.message);
-        run(message.to, follower.takeEffects());
-      }
+      completeRandomFsync(cluster, nodes.values(), random);
+    } else {
+      deliverRandomPacket(cluster, random);
     }
     if (proposed === proposals && network.length === 0 && [...nodes.values()].every((n) => n.unsynced.length === 0)) break;
   }

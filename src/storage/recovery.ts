@@ -10,6 +10,7 @@
 // - a corrupt or incomplete snapshot is skipped in favour of an older one when the logs cover it;
 // - no file is ever modified or deleted here.
 
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -49,6 +50,12 @@ export interface RecoveredState {
 }
 
 const RECENT_TXNS_KEPT = 500;
+/**
+ * A guess at a snapshot's bytes per node, to size the tree's index of paths before loading (a
+ * node's record is 77 bytes and its path and data): sized for more nodes than come, the index
+ * costs a little memory; for fewer, it grows as it fills.
+ */
+const SNAPSHOT_BYTES_PER_NODE_GUESS = 256;
 /** The largest txn a log entry may hold, as 3.8 reads them (scanLog's limit). */
 const MAX_ENTRY_BYTES = 0x7ffffff0;
 /** A log entry's checksum (8) and length (4) before its txn. */
@@ -107,6 +114,14 @@ export async function listFiles(directory: string, prefix: 'log' | 'snapshot'): 
   return files.sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
 }
 
+/**
+ * The tree recovery builds, which becomes the server's: its index of paths gets a random hash seed,
+ * so that clients cannot choose paths that all land in one probe sequence of it.
+ */
+function newTree(options: RecoveryOptions): DataTree {
+  return new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled, pathHashSeed: randomBytes(4).readInt32LE(0) });
+}
+
 function epochOf(zxid: bigint): bigint {
   return zxid >> 32n;
 }
@@ -135,17 +150,18 @@ function checkedDigest(digest: SnapshotDigest | null): { zxid: bigint; digest: b
  */
 async function loadSnapshot(directory: string, file: NamedFile, options: RecoveryOptions, logger: Logger): Promise<LoadedSnapshot | null> {
   const path = join(directory, file.name);
-  const tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
+  const tree = newTree(options);
   let sessions: [bigint, number][] = [];
   let problem: string | null = null;
+  let expectedNodes = 0;
   const sink: SnapshotSink = {
     begin(sessionList, acls) {
       sessions = sessionList;
-      tree.beginSnapshotLoad(acls.map(([index, acl]) => [Number(index), acl] as const));
+      tree.beginSnapshotLoad(acls.map(([index, acl]) => [Number(index), acl] as const), expectedNodes);
     },
-    node(nodePath, source, dataStart, dataEnd, statStart, aclIndex, stat) {
+    node(source, pathStart, pathEnd, dataStart, dataEnd, statStart, aclIndex) {
       // After a problem the rest is still read, so that a checksum error is found and reported first.
-      if (problem === null) problem = tree.loadSnapshotNode(nodePath, source, dataStart, dataEnd, statStart, aclIndex, stat);
+      if (problem === null) problem = tree.loadSnapshotNode(source, pathStart, pathEnd, dataStart, dataEnd, statStart, aclIndex);
     },
   };
   let failure: unknown = null;
@@ -158,6 +174,7 @@ async function loadSnapshot(directory: string, file: NamedFile, options: Recover
     if (tailBytes !== 5 || !endsLikeSnapshot(size, lastFive)) {
       failure = 'incomplete';
     } else {
+      expectedNodes = Math.floor(size / SNAPSHOT_BYTES_PER_NODE_GUESS);
       const streamed = await readSnapshotStream(async (buffer, offset, length, position) => (await handle.read(buffer, offset, length, position)).bytesRead, size, sink);
       digest = streamed.digest;
       problem ??= tree.finishSnapshotLoad();
@@ -193,7 +210,7 @@ async function loadSnapshotWhole(path: string, file: NamedFile, options: Recover
     logger.error({ file: path, reason: error instanceof Error ? error.message : String(error) }, 'snapshot is corrupt; trying an older one');
     return null;
   }
-  const tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
+  const tree = newTree(options);
   const acls: [number, readonly ACL[]][] = parsed.acls.map(([index, acl]) => [Number(index), acl]);
   const problem = tree.loadSnapshot(
     acls,
@@ -618,7 +635,7 @@ export async function recover(options: RecoveryOptions, logger: Logger): Promise
           `no usable snapshot in ${options.snapDirectory} (${failures.join(', ')}) and the txn logs do not reach back to the first txn; refusing to start`,
         );
       }
-      const tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
+      const tree = newTree(options);
       loaded = { file: { name: '(empty tree)', zxid: 0n }, tree, sessions: new Map(), digest: null };
     }
     const needed = logsAfter(logs, loaded.file.zxid);

@@ -97,8 +97,8 @@ async function streamed(bytes: Buffer, chunkBytes: number): Promise<{ tree: Data
       sessions = list;
       tree.beginSnapshotLoad(acls.map(([index, acl]) => [Number(index), acl] as const));
     },
-    node(path, source, dataStart, dataEnd, statStart, aclIndex, stat) {
-      problem ??= tree.loadSnapshotNode(path, source, dataStart, dataEnd, statStart, aclIndex, stat);
+    node(source, pathStart, pathEnd, dataStart, dataEnd, statStart, aclIndex) {
+      problem ??= tree.loadSnapshotNode(source, pathStart, pathEnd, dataStart, dataEnd, statStart, aclIndex);
     },
   };
   const result = await readSnapshotStream(readerOf(bytes), bytes.length, sink, chunkBytes);
@@ -215,8 +215,8 @@ describe('snapshot streaming', () => {
     writer.writeSessions(SESSIONS);
     writer.writeAcls([[1n, OPEN]]);
     const stat = { czxid: 1n, mzxid: 2n, ctime: 3n, mtime: 4n, version: 5, cversion: 6, aversion: 7, ephemeralOwner: 0n, pzxid: 8n };
-    writer.writeZnode('', '', Buffer.alloc(0), -1, stat);
-    for (let i = 0; i < 4000; i++) writer.writeZnode('/n-', String(i), Buffer.alloc((i * 7919) % 3001, i & 0xff), 1, stat);
+    writer.writeNode({ path: '', data: Buffer.alloc(0), aclIndex: -1n, stat });
+    for (let i = 0; i < 4000; i++) writer.writeNode({ path: `/n-${i}`, data: Buffer.alloc((i * 7919) % 3001, i & 0xff), aclIndex: 1n, stat });
     writer.finish({ zxid: 8n, digestVersion: 2, digest: 12345n });
     expect(copies.length).toBeGreaterThan(3);
     const bytes = Buffer.concat(copies);
@@ -321,5 +321,112 @@ describe('snapshot streaming', () => {
     );
     expect(expected).not.toBeNull();
     expect(disordered.problem).toBe(expected);
+  });
+});
+
+describe('a tree loaded from a snapshot', () => {
+  /** Applies the same txns to each tree, at the zxids after the first tree's. */
+  function applyBoth(trees: readonly DataTree[], bodies: readonly TxnBody[]): void {
+    let zxid = (trees[0] as DataTree).lastProcessedZxid;
+    for (const body of bodies) {
+      zxid++;
+      const type =
+        body.kind === 'create' ? OpCode.create : body.kind === 'delete' ? OpCode.delete : body.kind === 'setData' ? OpCode.setData : body.kind === 'setACL' ? OpCode.setACL : OpCode.error;
+      for (const tree of trees) tree.applyTxn({ header: { clientId: SESSION_A, cxid: 1, zxid, time: 1_795_690_000_000n + zxid, type }, body, digest: null });
+    }
+  }
+
+  it('goes on under further txns exactly as the tree it was written from', async () => {
+    const original = sampleTree();
+    const { tree: loaded, problem } = await streamed(await snapshotOf(original), 4096);
+    expect(problem).toBeNull();
+    const bodies: TxnBody[] = [];
+    const name = (i: number): string => `/app/n-${String(i).padStart(5, '0')}`;
+    for (let i = 0; i < 300; i += 5) bodies.push({ kind: 'setData', record: { path: name(i), data: Buffer.from(`grown ${i}`.repeat(1 + (i % 40))), version: 2 } });
+    for (let i = 1; i < 300; i += 9) bodies.push({ kind: 'setData', record: { path: name(i), data: i % 2 === 0 ? null : Buffer.from('s'), version: 2 } });
+    for (let i = 2; i < 300; i += 13) bodies.push({ kind: 'delete', record: { path: name(i) } });
+    for (let i = 0; i < 40; i++) bodies.push({ kind: 'create', record: { path: `/app/new-${i}`, data: Buffer.from(`n${i}`), acl: OPEN, ephemeral: false, parentCVersion: -1 } });
+    bodies.push({ kind: 'create', record: { path: '/app/😀/y', data: null, acl: OPEN, ephemeral: false, parentCVersion: -1 } });
+    bodies.push({ kind: 'setData', record: { path: '/app/é', data: Buffer.alloc(2000, 1), version: 2 } });
+    bodies.push({ kind: 'setACL', record: { path: name(10), acl: DIGEST_ACL, version: 2 } });
+    bodies.push({ kind: 'delete', record: { path: '/app/😀/x' } });
+    bodies.push({ kind: 'create', record: { path: '/app/n-00004/child', data: Buffer.from('c'), acl: OPEN, ephemeral: false, parentCVersion: -1 } });
+    bodies.push({ kind: 'create', record: { path: '/app/n-00005', data: null, acl: OPEN, ephemeral: false, parentCVersion: -1 } });
+    bodies.push({ kind: 'delete', record: { path: '/app/missing' } });
+    applyBoth([original, loaded], bodies);
+    sameTree(loaded, original);
+    expect(loaded.descendantCount('/app')).toBe(original.descendantCount('/app'));
+    expect(loaded.descendantCount('/app/n-00004')).toBe(1);
+    expect(loaded.getNode('/app/n-00002')).toBeUndefined();
+    expect(loaded.getNode('/app/n-00006')?.path).toBe('/app/n-00006');
+    // Written out again, node for node as the original is (children in the same order).
+    expect((await snapshotOf(loaded)).equals(await snapshotOf(original))).toBe(true);
+  });
+
+  it('takes a path listed twice, and a parent found off the stack of ancestors, as the whole-file path does', async () => {
+    const tree = sampleTree();
+    const parsed = parseSnapshot(await snapshotOf(tree));
+    const write = (nodes: typeof parsed.nodes): Buffer => {
+      const chunks: Buffer[] = [];
+      const writer = new SnapshotWriter((chunk) => chunks.push(chunk));
+      writer.writeSessions(parsed.sessions);
+      writer.writeAcls(parsed.acls);
+      for (const node of nodes) writer.writeNode(node);
+      writer.finish(null);
+      return Buffer.concat(chunks);
+    };
+    const byPath = new Map(parsed.nodes.map((n) => [n.path, n]));
+    const node = (path: string): (typeof parsed.nodes)[number] => byPath.get(path) as (typeof parsed.nodes)[number];
+    const again = (path: string, data: string): (typeof parsed.nodes)[number] => ({ ...node(path), data: Buffer.from(data) });
+    const variants = [
+      // A leaf listed again, at once and later on.
+      [...parsed.nodes, again('/app/n-00001', 'second')],
+      [...parsed.nodes.slice(0, 5), again(parsed.nodes[4]?.path ?? '', 'twice in a row'), ...parsed.nodes.slice(5)],
+      // A parent listed again after its children: later children go under the new one.
+      [...parsed.nodes, again('/app', 'parent again'), again('/app/null', 'under the new parent')],
+      // A child whose parent came before, though not among the last node's ancestors.
+      [...parsed.nodes, again('/app/n-00000', 'back under /app')],
+    ];
+    for (const nodes of variants) {
+      const bytes = write(nodes);
+      const whole = parsedTree(bytes);
+      const { tree: loaded, problem } = await streamed(bytes, 500);
+      expect(problem).toBeNull();
+      sameTree(loaded, whole, true);
+    }
+  });
+
+  it('is written out while nodes are deleted and created between slices of the walk', async () => {
+    const tree = new DataTree({ extendedTypesEnabled: false });
+    const bodies: TxnBody[] = [{ kind: 'create', record: { path: '/a', data: null, acl: OPEN, ephemeral: false, parentCVersion: -1 } }];
+    for (let i = 0; i < 500; i++) bodies.push({ kind: 'create', record: { path: `/a/${i}`, data: Buffer.from(`v${i}`), acl: OPEN, ephemeral: false, parentCVersion: -1 } });
+    applyBoth([tree], bodies);
+    const { tree: loaded } = await streamed(await snapshotOf(tree), 4096);
+    loaded.lastProcessedZxid = tree.lastProcessedZxid;
+    const out = mkdtempSync(join(directory, 'walk-'));
+    const writing = writeSnapshot(loaded, SESSIONS, { directory: out, fsync: false, nodesPerSlice: 10 }, silentLogger);
+    // Runs at the walk's first yield: after the root, /a and a few children were written.
+    const deleted = new Set<string>();
+    await new Promise<void>((resolve) => {
+      setImmediate(() => {
+        const changes: TxnBody[] = [];
+        for (let i = 0; i < 500; i += 2) {
+          changes.push({ kind: 'delete', record: { path: `/a/${i}` } });
+          deleted.add(`/a/${i}`);
+        }
+        // Created again after the walk began: left to the replay of its create.
+        changes.push({ kind: 'create', record: { path: '/a/0', data: Buffer.from('again'), acl: OPEN, ephemeral: false, parentCVersion: -1 } });
+        changes.push({ kind: 'create', record: { path: '/a/new', data: null, acl: OPEN, ephemeral: false, parentCVersion: -1 } });
+        applyBoth([loaded], changes);
+        resolve();
+      });
+    });
+    const written = parseSnapshot(readFileSync((await writing).path));
+    const paths = written.nodes.map((n) => n.path);
+    expect(paths).not.toContain('/a/new');
+    expect(written.nodes.find((n) => n.path === '/a/0')?.data?.toString()).not.toBe('again');
+    // Only the few written before the deletes are in it.
+    expect(paths.filter((p) => deleted.has(p)).length).toBeLessThan(10);
+    for (let i = 1; i < 500; i += 2) expect(paths).toContain(`/a/${i}`);
   });
 });

@@ -16,6 +16,7 @@
 // returns the whole file as records, serves the dump tool and the exact error reports.
 
 import { JuteReader, JuteWriter, readACL, readStatPersisted, writeACL, writeStatPersisted, type ACL, type StatPersisted } from '../jute/index.js';
+import { copyStatPersisted, copyZnodeData, copyZnodePath, znodePathBytesMax, type Znode } from '../tree/data-tree.js';
 import { Adler32 } from './adler32.js';
 import { checkFileHeader, encodeFileHeader, FILE_HEADER_BYTES, SNAP_MAGIC } from './txn-log-format.js';
 
@@ -35,8 +36,6 @@ export interface SnapshotDigest {
 const CHUNK_BYTES = 1 << 20;
 /** The encoding of a StatPersisted: six longs and three ints. */
 const STAT_BYTES = 60;
-/** Worst case of a UTF-8 encoded path beside its UTF-16 length. */
-const UTF8_BYTES_PER_CHAR = 3;
 
 export class SnapshotWriter {
   readonly #sink: (chunk: Buffer) => void;
@@ -107,48 +106,25 @@ export class SnapshotWriter {
   }
 
   /**
-   * writeNode without a record per node: the same encoding. The path is pathHead + pathTail, in two
-   * parts so that a caller walking the tree need not build every child's path as a string.
+   * writeNode for a node of a DataTree, without a record: its path, data and stat are copied
+   * straight from the node into the chunk (the root's path as "", as the file has it).
    */
-  writeZnode(pathHead: string, pathTail: string, data: Uint8Array | null, aclIndex: number, stat: StatPersisted): void {
-    const dataLength = data === null ? 0 : data.length;
-    const pathChars = pathHead.length + pathTail.length;
-    this.#reserve(4 + pathChars * UTF8_BYTES_PER_CHAR + 4 + dataLength + 8 + STAT_BYTES);
+  writeTreeNode(node: Znode, aclIndex: number): void {
+    this.#reserve(4 + znodePathBytesMax(node) + 4 + node.dataLength + 8 + STAT_BYTES);
     const chunk = this.#chunk;
     const view = this.#view;
     let at = this.#at;
     const pathAt = at + 4;
-    let pathBytes = writeAscii(chunk, pathAt, pathHead);
-    if (pathBytes === pathHead.length) {
-      const tailBytes = writeAscii(chunk, pathAt + pathBytes, pathTail);
-      pathBytes = tailBytes === pathTail.length ? pathChars : -1;
-    } else {
-      pathBytes = -1;
-    }
-    if (pathBytes < 0) pathBytes = chunk.write(pathHead + pathTail, pathAt, 'utf8');
+    const pathBytes = copyZnodePath(node, chunk, pathAt);
     view.setInt32(at, pathBytes);
     at = pathAt + pathBytes;
-    if (data === null) {
-      view.setInt32(at, -1);
-      at += 4;
-    } else {
-      view.setInt32(at, dataLength);
-      at += 4;
-      chunk.set(data, at);
-      at += dataLength;
-    }
+    const dataLength = copyZnodeData(node, chunk, view, at + 4);
+    view.setInt32(at, dataLength);
+    at += 4 + Math.max(dataLength, 0);
     view.setInt32(at, Math.floor(aclIndex / 4294967296));
     view.setUint32(at + 4, aclIndex >>> 0);
     at += 8;
-    view.setBigInt64(at, stat.czxid);
-    view.setBigInt64(at + 8, stat.mzxid);
-    view.setBigInt64(at + 16, stat.ctime);
-    view.setBigInt64(at + 24, stat.mtime);
-    view.setInt32(at + 32, stat.version);
-    view.setInt32(at + 36, stat.cversion);
-    view.setInt32(at + 40, stat.aversion);
-    view.setBigInt64(at + 44, stat.ephemeralOwner);
-    view.setBigInt64(at + 52, stat.pzxid);
+    copyStatPersisted(node, view, at);
     this.#at = at + STAT_BYTES;
   }
 
@@ -284,16 +260,6 @@ function skipTo(reader: JuteReader, offset: number): void {
   while (reader.offset < offset) reader.readBoolean();
 }
 
-/** Writes `text` at `at` if it is ASCII; returns the count of leading ASCII characters written. */
-function writeAscii(target: Buffer, at: number, text: string): number {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0x80) return i;
-    target[at + i] = code;
-  }
-  return text.length;
-}
-
 // ---- streaming read -----------------------------------------------------------------------------
 
 /** Receives a snapshot's content as readSnapshotStream parses it. */
@@ -301,11 +267,12 @@ export interface SnapshotSink {
   /** The sessions and the ACL map, before any node. */
   begin(sessions: [bigint, number][], acls: [bigint, ACL[]][]): void;
   /**
-   * The next node, in file order. Its data is source[dataStart, dataEnd) (dataStart -1: null) and
-   * its encoded StatPersisted source[statStart, statStart + 60), valid only during the call (the
-   * read buffer is reused); `stat` is a new object the sink keeps.
+   * The next node, in file order, as ranges of `source` valid only during the call (the read
+   * buffer is reused): its path (UTF-8, "" for the root) at [pathStart, pathEnd), its data at
+   * [dataStart, dataEnd) (dataStart -1: null) and its encoded StatPersisted at [statStart,
+   * statStart + 60). Nothing is decoded for the sink: the tree copies what it keeps from the bytes.
    */
-  node(path: string, source: Buffer, dataStart: number, dataEnd: number, statStart: number, aclIndex: number, stat: StatPersisted): void;
+  node(source: Buffer, pathStart: number, pathEnd: number, dataStart: number, dataEnd: number, statStart: number, aclIndex: number): void;
 }
 
 /** Reads up to `length` bytes of the file at `position` into buffer[offset..]; resolves with the count (0 at its end). */
@@ -318,7 +285,6 @@ export interface StreamedSnapshot {
 }
 
 const READ_CHUNK_BYTES = 4 << 20;
-const ZERO = 0n;
 
 /**
  * Reads a snapshot file chunk by chunk, handing its content to `sink` as it goes and verifying its
@@ -344,11 +310,6 @@ class SnapshotStream {
   /** Next byte to parse in #buffer; everything before it is in the checksum. */
   #at = 0;
   #nodeCount = 0;
-  // Equal stat values share one bigint: most nodes have mzxid = pzxid = czxid and mtime = ctime,
-  // and the nodes created in the same millisecond share their ctime.
-  #lastTimeHigh = 0;
-  #lastTimeLow = 0;
-  #lastTime = ZERO;
   /**
    * The next chunk, read into #spare while the current one is parsed: waiting for each read only
    * once it was needed left the thread idle for a large share of a start on a busy machine.
@@ -371,7 +332,7 @@ class SnapshotStream {
     for (;;) {
       const from = this.#at;
       const done = this.#nodes();
-      this.#checksum.update(this.#buffer.subarray(from, this.#at));
+      this.#checksum.update(this.#buffer, from, this.#at);
       if (done) break;
       const needed = this.#neededForNext();
       if (this.#base + this.#at + needed > this.#fileBytes) throw new SnapshotFormatError('node runs past the end of the file', this.#base + this.#at);
@@ -440,7 +401,7 @@ class SnapshotStream {
   }
 
   #consume(bytes: number): void {
-    this.#checksum.update(this.#buffer.subarray(this.#at, this.#at + bytes));
+    this.#checksum.update(this.#buffer, this.#at, this.#at + bytes);
     this.#at += bytes;
   }
 
@@ -502,49 +463,14 @@ class SnapshotStream {
         const statStart = dataEnd + 8;
         const nodeEnd = statStart + STAT_BYTES;
         if (nodeEnd > end) return false;
-        const path = decodePath(buffer, pathStart, pathEnd);
         const aclIndex = view.getInt32(dataEnd) * 4294967296 + view.getUint32(dataEnd + 4);
-        sink.node(path, buffer, dataLength < 0 ? -1 : dataStart, dataEnd, statStart, aclIndex, this.#stat(view, statStart));
+        sink.node(buffer, pathStart, pathEnd, dataLength < 0 ? -1 : dataStart, dataEnd, statStart, aclIndex);
         this.#nodeCount++;
         at = nodeEnd;
       }
     } finally {
       this.#at = at;
     }
-  }
-
-  #stat(view: DataView, at: number): StatPersisted {
-    const czxidHigh = view.getInt32(at);
-    const czxidLow = view.getInt32(at + 4);
-    const czxid = view.getBigInt64(at);
-    const mzxid = view.getInt32(at + 8) === czxidHigh && view.getInt32(at + 12) === czxidLow ? czxid : view.getBigInt64(at + 8);
-    const ctimeHigh = view.getInt32(at + 16);
-    const ctimeLow = view.getInt32(at + 20);
-    let ctime: bigint;
-    if (ctimeHigh === this.#lastTimeHigh && ctimeLow === this.#lastTimeLow) {
-      ctime = this.#lastTime;
-    } else {
-      ctime = view.getBigInt64(at + 16);
-      this.#lastTime = ctime;
-      this.#lastTimeHigh = ctimeHigh;
-      this.#lastTimeLow = ctimeLow;
-    }
-    const mtime = view.getInt32(at + 24) === ctimeHigh && view.getInt32(at + 28) === ctimeLow ? ctime : view.getBigInt64(at + 24);
-    const ephemeralOwner = view.getInt32(at + 44) === 0 && view.getInt32(at + 48) === 0 ? ZERO : view.getBigInt64(at + 44);
-    const pzxidHigh = view.getInt32(at + 52);
-    const pzxidLow = view.getInt32(at + 56);
-    const pzxid = pzxidHigh === czxidHigh && pzxidLow === czxidLow ? czxid : view.getBigInt64(at + 52);
-    return {
-      czxid,
-      mzxid,
-      ctime,
-      mtime,
-      version: view.getInt32(at + 32),
-      cversion: view.getInt32(at + 36),
-      aversion: view.getInt32(at + 40),
-      ephemeralOwner,
-      pzxid,
-    };
   }
 
   /** The checksum and "/" after the node list or the digest, as readSeal checks them. */
@@ -557,12 +483,6 @@ class SnapshotStream {
     if (this.#view.getInt32(at + 8) !== 1 || this.#buffer[at + 12] !== 0x2f) throw new SnapshotFormatError('missing "/" after the checksum', this.#base + at + 8);
     this.#consume(13);
   }
-}
-
-/** A path's UTF-8 bytes as a string; ASCII, the usual case, without the general decoder's overhead. */
-function decodePath(buffer: Buffer, start: number, end: number): string {
-  for (let i = start; i < end; i++) if ((buffer[i] as number) >= 0x80) return buffer.toString('utf8', start, end);
-  return buffer.toString('latin1', start, end);
 }
 
 function readSessionsAndAcls(reader: JuteReader, absolute: () => number): { sessions: [bigint, number][]; acls: [bigint, ACL[]][] } {

@@ -10,7 +10,6 @@ import { crc32Finish, CRC32_START } from '../lib/crc32.js';
 import { copiedCapacity, grownCapacity, javaHashSetOrder, javaStringHashCode } from '../lib/java-hash-order.js';
 import {
   CONTAINER_EPHEMERAL_OWNER,
-  ephemeralKind,
   ttlToEphemeralOwner,
   type EphemeralKind,
 } from '../protocol/constants.js';
@@ -19,7 +18,8 @@ import { OpCode } from '../protocol/op-code.js';
 import { baseName, parentOf } from '../protocol/paths.js';
 import type { MultiSubTxn, Txn, TxnBody } from '../txn/txn.js';
 import { AclCache, OPEN_UNSAFE_ACL_INDEX } from './acl-cache.js';
-import { crc32UpdateRange, crc32UpdateUtf8 } from './crc32-ranges.js';
+import { crc32CopyRange, crc32UpdateByte, crc32UpdateRange, crc32UpdateUtf8 } from './crc32-ranges.js';
+import { DEFAULT_PATH_HASH_SEED, hashPath, pathHashFinish, pathHashStep, PathTable } from './path-table.js';
 
 /** The persisted part of a znode's stat (StatPersisted); dataLength and numChildren are derived. */
 export interface ZnodeStat {
@@ -36,62 +36,445 @@ export interface ZnodeStat {
 }
 
 export interface Znode {
+  /** The node's full path ("/" for the root): the key it is found under. */
+  readonly path: string;
   /** The node's data; a view made when read (see TreeNode), valid until the node's next change. */
   readonly data: Buffer | null;
   /** Bytes of data (0 when null), without making a view. */
   readonly dataLength: number;
-  aclIndex: number;
+  readonly aclIndex: number;
+  /** The persisted stat, made when read (see TreeNode): a copy, which changes nothing when written to. */
   readonly stat: ZnodeStat;
-  /** Children by name: a walk over the tree (a snapshot) reaches them without a lookup by full path. */
-  children: Map<string, Znode> | null;
+  /** Children by name, null before the first child. */
+  readonly children: ReadonlyMap<string, Znode> | null;
+  /** How many children the node has, without making the map of them. */
+  readonly childCount: number;
   /** Capacity of the Java HashSet that 3.8 would hold the children in; see java-hash-order. */
-  childrenCapacity: number;
+  readonly childrenCapacity: number;
   /** CRC-32 register after the node's path and data: the part of its digest that changes rarely. */
-  digestRegister: number;
+  readonly digestRegister: number;
   /**
    * The node's share of the tree digest as last added, so taking it out again needs no CRC. Kept
    * as a signed 32-bit value: a small integer is stored in place, a larger number would be boxed.
    */
-  digest: number;
-  /** The children in 3.8's order, computed on demand and dropped when the children change. */
-  orderedChildren: string[] | null;
+  readonly digest: number;
 }
 
 /**
- * A znode as the tree keeps it. Its data is a range of a buffer the tree owns (a slab of small
- * values, or a buffer of its own) and `data` makes a view of it when read: a view held per node
- * all the time was the largest object of a loaded tree, and creating and collecting a million of
- * them took about an eighth of the time to load a snapshot.
+ * A parent's children. They are a map by name once anything needs to find one by name. A
+ * snapshot load only appends them to a list, in file order (the order a map would have kept them
+ * in): a name string and a map entry for every node of a million was a fifth of the load, and
+ * most parents are never asked for a child by name before the tree is written out again, which
+ * walks the list. The map is made from the list on first need (mapOfChildren), and the list dropped.
  */
-class TreeNode implements Znode {
-  /** Holds the data at [dataStart, dataStart + dataLength); null for null data. */
-  dataSource: Buffer | null = null;
-  dataStart = 0;
-  dataLength = 0;
+interface ChildSet {
+  map: Map<string, TreeNode> | null;
+  list: TreeNode[] | null;
+  /**
+   * The Java hash codes of the names in `list`, in the same order (the first list.length of them):
+   * ordering the children as 3.8 does needs no child's node or name read again.
+   */
+  listHashes: Int32Array | null;
+  /** Capacity of the Java HashSet that 3.8 would hold the children in; see java-hash-order. */
+  capacity: number;
+  /** The children's names in 3.8's order, computed on demand and dropped when the children change. */
+  ordered: string[] | null;
+}
+
+/** A buffer of node records, and a DataView of the same bytes for their stat fields. */
+interface Slab {
+  readonly bytes: Buffer;
+  readonly view: DataView;
+}
+
+function newSlab(size: number): Slab {
+  const bytes = Buffer.allocUnsafeSlow(size);
+  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length) };
+}
+
+// Where each field of a StatPersisted is in its encoding (a snapshot's, and a node record's).
+const CZXID_AT = 0;
+const MZXID_AT = 8;
+const CTIME_AT = 16;
+const MTIME_AT = 24;
+const VERSION_AT = 32;
+const CVERSION_AT = 36;
+const AVERSION_AT = 40;
+const OWNER_AT = 44;
+const PZXID_AT = 52;
+/** Bytes of an encoded StatPersisted, which starts a node record. */
+const STAT_BYTES = 60;
+
+/**
+ * A znode as the tree keeps it: an object of nine small integers and references. Its stat and its
+ * data live in a record in a buffer the tree owns (a slab of small records, or a buffer of its own
+ * for large data): the StatPersisted exactly as a snapshot encodes it, then, for a node loaded from
+ * a snapshot, its path (ASCII, as the file had it), then the data. `stat`, `data` and `path` make
+ * bigints, a view and a string of them when read. A stat object, its bigints, a path string and a
+ * view of the data held per node were most of the objects of a loaded tree, and making and
+ * collecting them most of the time to load a snapshot; as bytes, a snapshot's node is loaded,
+ * written out again and digested by copying and checksumming, never decoded.
+ */
+interface TreeNode extends Znode {
+  /** The path as a string; null when the record holds it as bytes (a loaded node's ASCII path). */
+  pathText: string | null;
+  /** Bytes of the path in the record, right after the stat; 0 when pathText holds it. */
+  pathBytes: number;
+  /** Holds the node's record: its stat at `at`, its path's bytes and data after it. */
+  slab: Slab;
+  at: number;
+  /** Bytes of data, after the stat and the path's bytes; -1 for null data. */
+  dataBytes: number;
   aclIndex: number;
-  readonly stat: ZnodeStat;
-  children: Map<string, Znode> | null = null;
-  childrenCapacity = JAVA_HASHSET_INITIAL_CAPACITY;
-  digestRegister = CRC32_START;
-  digest = 0;
-  orderedChildren: string[] | null = null;
+  /** Null until the node has had a child. */
+  kids: ChildSet | null;
+  digestRegister: number;
+  digest: number;
+  /** Whether the node's path is `path` (PathTable's key comparison), without making a string of it. */
+  keyEquals(path: string): boolean;
+}
 
-  constructor(aclIndex: number, stat: ZnodeStat) {
-    this.aclIndex = aclIndex;
-    this.stat = stat;
-  }
+/** The record of a node not yet placed anywhere (newTreeNode); nothing is ever written to it. */
+const NO_SLAB = newSlab(STAT_BYTES);
+NO_SLAB.bytes.fill(0);
 
-  get data(): Buffer | null {
-    const source = this.dataSource;
-    return source === null ? null : source.subarray(this.dataStart, this.dataStart + this.dataLength);
-  }
+// Scratch for moving 64-bit values between bigints and their 32-bit halves without allocating
+// anything but the bigint made.
+const halves = new DataView(new ArrayBuffer(8));
 
-  /** Takes `data` as the node's data, as it is (the caller owns nothing of it any more). */
-  adopt(data: Buffer | null): void {
-    this.dataSource = data;
-    this.dataStart = 0;
-    this.dataLength = data === null ? 0 : data.length;
+/** Sets halves to `value`; read them with highOf and lowOf. */
+function split(value: bigint): void {
+  halves.setBigInt64(0, value);
+}
+
+function highOf(): number {
+  return halves.getInt32(0);
+}
+
+function lowOf(): number {
+  return halves.getInt32(4);
+}
+
+/** Whether (high, low) as a signed 64-bit value is greater than (otherHigh, otherLow). */
+function greater(high: number, low: number, otherHigh: number, otherLow: number): boolean {
+  return high > otherHigh || (high === otherHigh && low >>> 0 > otherLow >>> 0);
+}
+
+/** Whether the 64-bit field at `at` of the node's stat is less than the value last split. */
+function fieldBelowSplit(node: TreeNode, at: number): boolean {
+  const view = node.slab.view;
+  return greater(highOf(), lowOf(), view.getInt32(node.at + at), view.getInt32(node.at + at + 4));
+}
+
+/** The 64-bit field at `from` of the node's stat, or `same` when it equals the one at `sameAt`. */
+function longField(node: TreeNode, from: number, sameAt: number, same: bigint): bigint {
+  const view = node.slab.view;
+  const at = node.at;
+  if (view.getInt32(at + from) === view.getInt32(at + sameAt) && view.getInt32(at + from + 4) === view.getInt32(at + sameAt + 4)) return same;
+  return view.getBigInt64(at + from);
+}
+
+/** The high half of CONTAINER_EPHEMERAL_OWNER (its low half is 0). */
+const CONTAINER_OWNER_HIGH = (() => {
+  split(CONTAINER_EPHEMERAL_OWNER);
+  assert(lowOf() === 0, 'a container owner is Long.MIN_VALUE');
+  return highOf();
+})();
+
+const ZERO = 0n;
+
+/** Where the node's data starts in its record. */
+function dataStartOf(node: TreeNode): number {
+  return node.at + STAT_BYTES + node.pathBytes;
+}
+
+/** The node's path as a string: for a loaded node made from its record (and not kept). */
+function pathOf(node: TreeNode): string {
+  const text = node.pathText;
+  if (text !== null) return text;
+  const start = node.at + STAT_BYTES;
+  return node.slab.bytes.toString('latin1', start, start + node.pathBytes);
+}
+
+/** pathOf(node).length, without making the string. */
+function pathLengthOf(node: TreeNode): number {
+  const text = node.pathText;
+  return text === null ? node.pathBytes : text.length;
+}
+
+function pathEquals(node: TreeNode, path: string): boolean {
+  const text = node.pathText;
+  if (text !== null) return text === path;
+  const length = node.pathBytes;
+  if (path.length !== length) return false;
+  const bytes = node.slab.bytes;
+  const start = node.at + STAT_BYTES;
+  for (let i = 0; i < length; i++) if (bytes[start + i] !== path.charCodeAt(i)) return false;
+  return true;
+}
+
+/** pathOf(node).startsWith(prefix), without making the string. */
+function pathStartsWith(node: TreeNode, prefix: string): boolean {
+  const text = node.pathText;
+  if (text !== null) return text.startsWith(prefix);
+  if (node.pathBytes < prefix.length) return false;
+  const bytes = node.slab.bytes;
+  const start = node.at + STAT_BYTES;
+  for (let i = 0; i < prefix.length; i++) if (bytes[start + i] !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Whether source[from, from + count) are the bytes of the ASCII string `text`. */
+function bytesAre(source: Uint8Array, from: number, count: number, text: string): boolean {
+  if (count !== text.length) return false;
+  for (let i = 0; i < count; i++) if (source[from + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Whether source[from, from + prefix.length) are the bytes of the ASCII string `prefix` (and there are that many). */
+function bytesStartWith(source: Uint8Array, from: number, end: number, prefix: string): boolean {
+  return end - from >= prefix.length && bytesAre(source, from, prefix.length, prefix);
+}
+
+/** Whether the node's path, held as bytes, is source[from, from + node.pathBytes). */
+function recordPathIs(node: TreeNode, source: Uint8Array, from: number): boolean {
+  const bytes = node.slab.bytes;
+  const start = node.at + STAT_BYTES;
+  for (let i = 0; i < node.pathBytes; i++) if (bytes[start + i] !== source[from + i]) return false;
+  return true;
+}
+
+/** hashPath(pathOf(node), seed), without making the string. */
+function hashOfNode(node: TreeNode, seed: number): number {
+  const text = node.pathText;
+  if (text !== null) return hashPath(text, seed);
+  const bytes = node.slab.bytes;
+  const start = node.at + STAT_BYTES;
+  let h = seed;
+  for (let i = start; i < start + node.pathBytes; i++) h = pathHashStep(h, bytes[i] as number);
+  return pathHashFinish(h);
+}
+
+/** The node's name, the last segment of its path. */
+function nameOf(node: TreeNode): string {
+  const text = node.pathText;
+  if (text !== null) return baseName(text);
+  const bytes = node.slab.bytes;
+  const start = node.at + STAT_BYTES;
+  const end = start + node.pathBytes;
+  let from = end;
+  while (from > start && bytes[from - 1] !== 0x2f) from--;
+  return bytes.toString('latin1', from, end);
+}
+
+/** What every TreeNode inherits: the parts of Znode that are computed when read. */
+const TREE_NODE_PROTOTYPE: object = Object.create(Object.prototype, {
+  path: {
+    get(this: TreeNode): string {
+      return pathOf(this);
+    },
+  },
+  keyEquals: {
+    value(this: TreeNode, path: string): boolean {
+      return pathEquals(this, path);
+    },
+  },
+  data: {
+    get(this: TreeNode): Buffer | null {
+      const start = dataStartOf(this);
+      return this.dataBytes < 0 ? null : this.slab.bytes.subarray(start, start + this.dataBytes);
+    },
+  },
+  dataLength: {
+    get(this: TreeNode): number {
+      return this.dataBytes < 0 ? 0 : this.dataBytes;
+    },
+  },
+  stat: {
+    get(this: TreeNode): ZnodeStat {
+      return statPersistedOf(this);
+    },
+  },
+  children: {
+    get(this: TreeNode): ReadonlyMap<string, Znode> | null {
+      return mapOfChildren(this);
+    },
+  },
+  childCount: {
+    get(this: TreeNode): number {
+      return childCountOf(this);
+    },
+  },
+  childrenCapacity: {
+    get(this: TreeNode): number {
+      return this.kids === null ? JAVA_HASHSET_INITIAL_CAPACITY : this.kids.capacity;
+    },
+  },
+});
+
+/**
+ * A new node, not yet given a record (the tree places one before anything reads it). It is an
+ * object literal rather than an instance of a class: V8 records where a literal is allocated and,
+ * once nearly all of the objects from that place outlive a young-generation collection, allocates
+ * them in the old generation directly, which it never does for `new`. Loading a million nodes,
+ * copying each one out of the young generation (twice) was most of the collector's share of the load.
+ */
+function newTreeNode(pathText: string | null, pathBytes: number, aclIndex: number): TreeNode {
+  const node = {
+    __proto__: TREE_NODE_PROTOTYPE,
+    pathText,
+    pathBytes,
+    slab: NO_SLAB,
+    at: 0,
+    dataBytes: -1,
+    aclIndex,
+    kids: null,
+    digestRegister: CRC32_START,
+    digest: 0,
+  };
+  return node as unknown as TreeNode;
+}
+
+function statPersistedOf(node: TreeNode): ZnodeStat {
+  const view = node.slab.view;
+  const at = node.at;
+  const czxid = view.getBigInt64(at + CZXID_AT);
+  const ctime = view.getBigInt64(at + CTIME_AT);
+  const owner = view.getInt32(at + OWNER_AT) === 0 && view.getInt32(at + OWNER_AT + 4) === 0 ? ZERO : view.getBigInt64(at + OWNER_AT);
+  return {
+    czxid,
+    mzxid: longField(node, MZXID_AT, CZXID_AT, czxid),
+    ctime,
+    mtime: longField(node, MTIME_AT, CTIME_AT, ctime),
+    version: view.getInt32(at + VERSION_AT),
+    cversion: view.getInt32(at + CVERSION_AT),
+    aversion: view.getInt32(at + AVERSION_AT),
+    ephemeralOwner: owner,
+    pzxid: longField(node, PZXID_AT, CZXID_AT, czxid),
+  };
+}
+
+/** Writes `stat` at view[at, at + 60) as StatPersisted encodes it. */
+function encodeStat(view: DataView, at: number, stat: ZnodeStat): void {
+  view.setBigInt64(at + CZXID_AT, stat.czxid);
+  view.setBigInt64(at + MZXID_AT, stat.mzxid);
+  view.setBigInt64(at + CTIME_AT, stat.ctime);
+  view.setBigInt64(at + MTIME_AT, stat.mtime);
+  view.setInt32(at + VERSION_AT, stat.version);
+  view.setInt32(at + CVERSION_AT, stat.cversion);
+  view.setInt32(at + AVERSION_AT, stat.aversion);
+  view.setBigInt64(at + OWNER_AT, stat.ephemeralOwner);
+  view.setBigInt64(at + PZXID_AT, stat.pzxid);
+}
+
+function int32Field(node: TreeNode, at: number): number {
+  return node.slab.view.getInt32(node.at + at);
+}
+
+function setInt32Field(node: TreeNode, at: number, value: number): void {
+  node.slab.view.setInt32(node.at + at, value);
+}
+
+function setLongField(node: TreeNode, at: number, value: bigint): void {
+  node.slab.view.setBigInt64(node.at + at, value);
+}
+
+/** Copies `count` bytes from source[from..] to target[to..] (short runs: no view is made for them). */
+function copyBytes(source: Uint8Array, from: number, target: Uint8Array, to: number, count: number): void {
+  for (let i = 0; i < count; i++) target[to + i] = source[from + i] as number;
+}
+
+/** Copies the node's stat to target[at, at + 60) as StatPersisted encodes it (a snapshot's node record). */
+export function copyStatPersisted(znode: Znode, target: DataView, at: number): void {
+  const node = znode as TreeNode;
+  const source = node.slab.view;
+  const from = node.at;
+  // Fifteen words: no view of the record is made for each node of a tree being written out.
+  for (let i = 0; i < STAT_BYTES; i += 4) target.setInt32(at + i, source.getInt32(from + i));
+}
+
+/**
+ * Copies the node's path to target[at..] as UTF-8 ("" for the root, as a snapshot has it) and
+ * returns its length in bytes; target has room for three bytes a character.
+ */
+export function copyZnodePath(znode: Znode, target: Buffer, at: number): number {
+  const node = znode as TreeNode;
+  const text = node.pathText;
+  if (text === null) {
+    copyBytes(node.slab.bytes, node.at + STAT_BYTES, target, at, node.pathBytes);
+    return node.pathBytes;
   }
+  if (text === '/') return 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return target.write(text, at, 'utf8');
+    target[at + i] = code;
+  }
+  return text.length;
+}
+
+/** The most bytes copyZnodePath writes for the node. */
+export function znodePathBytesMax(znode: Znode): number {
+  const node = znode as TreeNode;
+  return node.pathText === null ? node.pathBytes : node.pathText.length * 3;
+}
+
+/**
+ * Copies the node's data to target[at..] (`view` is a DataView of target at the same offsets) and
+ * returns its length, or returns -1 for null data.
+ */
+export function copyZnodeData(znode: Znode, target: Uint8Array, view: DataView, at: number): number {
+  const node = znode as TreeNode;
+  const length = node.dataBytes;
+  const start = dataStartOf(node);
+  if (length > SLAB_ITEM_MAX_BYTES) {
+    target.set(node.slab.bytes.subarray(start, start + length), at);
+  } else if (length > 0) {
+    // Small data a word at a time: a view of each node's data was most of what writing a tree out allocated.
+    const source = node.slab.view;
+    let i = 0;
+    for (; i + 4 <= length; i += 4) view.setInt32(at + i, source.getInt32(start + i));
+    for (; i < length; i++) target[at + i] = source.getUint8(start + i);
+  }
+  return length;
+}
+
+/**
+ * A test of whether a node was created by a txn after `zxid` (its czxid is greater), for a walk
+ * that asks it of every node: the zxid is taken apart once.
+ */
+export function createdAfter(zxid: bigint): (node: Znode) => boolean {
+  split(zxid);
+  const high = highOf();
+  const low = lowOf();
+  return (node) => {
+    const { slab, at } = node as TreeNode;
+    return greater(slab.view.getInt32(at + CZXID_AT), slab.view.getInt32(at + CZXID_AT + 4), high, low);
+  };
+}
+
+function childCountOf(node: TreeNode): number {
+  const kids = node.kids;
+  if (kids === null) return 0;
+  if (kids.list !== null) return kids.list.length;
+  return (kids.map as Map<string, TreeNode>).size;
+}
+
+/** The children by name, made from the loaded list if they are still in it; null when there were never any. */
+function mapOfChildren(node: TreeNode): Map<string, TreeNode> | null {
+  const kids = node.kids;
+  if (kids === null) return null;
+  const list = kids.list;
+  if (list === null) return kids.map;
+  const map = new Map<string, TreeNode>();
+  for (let i = 0; i < list.length; i++) {
+    const child = list[i] as TreeNode;
+    map.set(nameOf(child), child);
+  }
+  kids.map = map;
+  kids.list = null;
+  kids.listHashes = null;
+  return map;
 }
 
 /** The digest scheme 3.8 writes (DigestCalculator.DIGEST_VERSION). */
@@ -160,11 +543,11 @@ const READ_ACL_UNSAFE: readonly ACL[] = [{ perms: 1, id: { scheme: 'world', id: 
  */
 const DIGEST_PENDING_LIMIT = 2 ** 40;
 const NO_CHILDREN: readonly string[] = Object.freeze([]);
+const NO_CHILD_NODES: readonly Znode[] = Object.freeze([]);
 const JAVA_HASHSET_INITIAL_CAPACITY = 8;
-
-function emptyStat(): ZnodeStat {
-  return { czxid: 0n, mzxid: 0n, ctime: 0n, mtime: 0n, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: 0n };
-}
+/** Node data up to this size is packed into shared slabs of SLAB_BYTES; larger data gets a buffer of its own. */
+const SLAB_ITEM_MAX_BYTES = 1024;
+const SLAB_BYTES = 256 * 1024;
 
 export interface SnapshotNodeInput {
   readonly path: string;
@@ -176,6 +559,12 @@ export interface SnapshotNodeInput {
 export interface DataTreeOptions {
   /** zookeeper.extendedTypesEnabled: TTL nodes exist and ephemeral owners with 0xff.. are TTLs. */
   readonly extendedTypesEnabled: boolean;
+  /**
+   * Seeds the hash of the tree's index of paths (see path-table.ts). A server's tree gets a random
+   * one, so that clients cannot choose paths that all land in one probe sequence; the default
+   * keeps a tree built in a test or the simulator the same from run to run.
+   */
+  readonly pathHashSeed?: number;
 }
 
 class NoNodeError {
@@ -209,31 +598,78 @@ function formatQuotaStats(stats: ReadonlyMap<string, number>): Buffer {
  * an arbitrary order made that sort a large share of writing it.
  */
 function hashSetOrder(children: ReadonlyMap<string, unknown>, capacity: number): string[] {
-  const buckets = new Int32Array(children.size);
-  const starts = new Int32Array(capacity + 1);
+  const names = new Array<string>(children.size);
+  const hashes = new Int32Array(children.size);
   let i = 0;
   for (const name of children.keys()) {
-    const h = javaStringHashCode(name);
+    names[i] = name;
+    hashes[i++] = javaStringHashCode(name);
+  }
+  return orderByBucket(names, hashes, capacity);
+}
+
+/** hashSetOrder of the child nodes in a map by name. */
+function hashSetOrderOfNodes(children: ReadonlyMap<string, TreeNode>, capacity: number): TreeNode[] {
+  const nodes = new Array<TreeNode>(children.size);
+  const hashes = new Int32Array(children.size);
+  let i = 0;
+  for (const [name, node] of children) {
+    nodes[i] = node;
+    hashes[i++] = javaStringHashCode(name);
+  }
+  return orderByBucket(nodes, hashes, capacity);
+}
+
+/** javaStringHashCode of a path's last segment, read where it is. */
+function javaHashOfName(path: string): number {
+  let h = 0;
+  for (let k = path.lastIndexOf('/') + 1; k < path.length; k++) h = (Math.imul(h, 31) + path.charCodeAt(k)) | 0;
+  return h;
+}
+
+/**
+ * hashSetOrderOfNodes of a loaded list, from its names' hash codes. A snapshot lists children in
+ * the order 3.8 iterates them (ours and 3.8's both do), so the list is mostly in that order already
+ * and is then returned as it is.
+ */
+function hashSetOrderOfList(list: readonly TreeNode[], hashes: Int32Array, capacity: number): readonly TreeNode[] {
+  const mask = capacity - 1;
+  let previous = -1;
+  for (let i = 0; i < list.length; i++) {
+    const h = hashes[i] as number;
+    const bucket = (h ^ (h >>> 16)) & mask;
+    if (bucket < previous) return orderByBucket(list, hashes, capacity);
+    previous = bucket;
+  }
+  return list;
+}
+
+/** `items` (in insertion order, with their Java hash codes) in the order a HashSet of this capacity iterates them. */
+function orderByBucket<T>(items: readonly T[], hashes: Int32Array, capacity: number): T[] {
+  const count = items.length;
+  const buckets = new Int32Array(count);
+  const starts = new Int32Array(capacity + 1);
+  for (let i = 0; i < count; i++) {
+    const h = hashes[i] as number;
     // HashMap.hash spreads the high bits down; the table index is the low bits.
     const bucket = (h ^ (h >>> 16)) & (capacity - 1);
-    buckets[i++] = bucket;
+    buckets[i] = bucket;
     starts[bucket + 1] = (starts[bucket + 1] as number) + 1;
   }
   for (let b = 0; b < capacity; b++) starts[b + 1] = (starts[b + 1] as number) + (starts[b] as number);
-  const ordered = new Array<string>(children.size);
-  i = 0;
+  const ordered = new Array<T>(count);
   // In insertion order within a bucket, as a HashSet chains them.
-  for (const name of children.keys()) {
-    const bucket = buckets[i++] as number;
+  for (let i = 0; i < count; i++) {
+    const bucket = buckets[i] as number;
     const at = starts[bucket] as number;
     starts[bucket] = at + 1;
-    ordered[at] = name;
+    ordered[at] = items[i] as T;
   }
   return ordered;
 }
 
 export class DataTree {
-  readonly #nodes = new Map<string, TreeNode>();
+  readonly #nodes: PathTable<TreeNode>;
   readonly acls = new AclCache();
   readonly #ephemerals = new Map<bigint, Set<string>>();
   readonly #containers = new Set<string>();
@@ -253,11 +689,21 @@ export class DataTree {
    */
   #digestBase = 0n;
   #digestPending = 0;
-  #dataSlab: Buffer = Buffer.alloc(0);
-  #dataSlabOffset = 0;
-  /** While a snapshot is loaded node by node: the parent of the last node, as siblings come in a row. */
-  #loadParentPath: string | null = null;
-  #loadParent: TreeNode | null = null;
+  /** Where new node records go (see TreeNode), and how much of it is used. */
+  #slab: Slab = newSlab(0);
+  #slabOffset = 0;
+  /**
+   * While a snapshot is loaded node by node: the last node loaded and its ancestors, root first.
+   * Nodes come depth first, so a node's parent is on this stack and is found without a lookup.
+   */
+  #loadAncestors: TreeNode[] = [];
+  /**
+   * While a snapshot is loaded: whether its nodes are appended to #nodes and put in its table at
+   * the end (PathTable.append), which holds until something must be looked up during the load.
+   */
+  #deferIndex = false;
+  /** Counts nodes taken out of the tree (deleted, or dropped by a load): see `removals`. */
+  #removals = 0;
   /**
    * The parent of the last node created, and its path: creates in a row mostly share a parent (a
    * txn log replayed at start, sequential nodes), and its lookup in the map of every path was half
@@ -265,20 +711,22 @@ export class DataTree {
    */
   #createParentPath: string | null = null;
   #createParent: TreeNode | null = null;
-  /** While a snapshot is loaded: its paths under /zookeeper/quota/, in #nodes' order, for finishSnapshotLoad. */
+  /** While a snapshot is loaded: its paths under /zookeeper/quota/, in file order, for finishSnapshotLoad. */
   #loadQuotaPaths: string[] = [];
 
   constructor(options: DataTreeOptions) {
     this.#options = options;
-    const root = this.#newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX, emptyStat());
-    this.#nodes.set('/', root);
+    this.#nodes = new PathTable<TreeNode>(options.pathHashSeed ?? DEFAULT_PATH_HASH_SEED);
+    const root = this.#newNode('/', Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX);
+    this.#nodes.set(root);
     this.#addSpecialNode(ZOOKEEPER_PATH, OPEN_UNSAFE_ACL_INDEX);
     this.#addSpecialNode(QUOTA_PATH, OPEN_UNSAFE_ACL_INDEX);
     const config = this.#addSpecialNode(CONFIG_PATH, this.acls.acquire(READ_ACL_UNSAFE));
     // 3.8 creates the config node with setACL(..., version -1), which leaves aversion at -1.
-    config.stat.aversion = -1;
-    for (const path of this.#nodes.keys()) this.#approximateDataBytes += path.length;
-    for (const [path, node] of this.#nodes) {
+    setInt32Field(config, AVERSION_AT, -1);
+    for (const node of this.#nodes.values()) {
+      const path = pathOf(node);
+      this.#approximateDataBytes += path.length;
       this.#digestPrefix(path, node);
       this.#digestIn(path, node);
     }
@@ -292,43 +740,56 @@ export class DataTree {
     return this.#options.extendedTypesEnabled;
   }
 
-  /** A node holding `data` as it is (see #copyData for data the tree must copy). */
-  #newNode(data: Buffer | null, aclIndex: number, stat: ZnodeStat): TreeNode {
-    const node = new TreeNode(aclIndex, stat);
-    node.adopt(data);
+  /**
+   * Gives `node` a record with room for `dataLength` bytes of data (-1: null data): in the current
+   * slab, or for large data in a buffer of its own. Small records are packed into slabs that hold
+   * only node records: copied into Node's shared pool instead, each would pin an 8 KiB slab shared
+   * with short-lived reply buffers. The tree keeps its own copy of node data in them (a request
+   * buffer may be a view of a whole socket chunk).
+   */
+  #place(node: TreeNode, dataLength: number): void {
+    const size = STAT_BYTES + node.pathBytes + (dataLength > 0 ? dataLength : 0);
+    if (dataLength > SLAB_ITEM_MAX_BYTES) {
+      node.slab = newSlab(size);
+      node.at = 0;
+    } else {
+      if (this.#slabOffset + size > this.#slab.bytes.length) {
+        this.#slab = newSlab(SLAB_BYTES);
+        this.#slabOffset = 0;
+      }
+      node.slab = this.#slab;
+      node.at = this.#slabOffset;
+      this.#slabOffset += size;
+    }
+    node.dataBytes = dataLength;
+  }
+
+  /** A new node with a zero stat and a copy of `data`. */
+  #newNode(path: string, data: Buffer | null, aclIndex: number): TreeNode {
+    const node = newTreeNode(path, 0, aclIndex);
+    this.#place(node, data === null ? -1 : data.length);
+    node.slab.bytes.fill(0, node.at, node.at + STAT_BYTES);
+    if (data !== null) node.slab.bytes.set(data, dataStartOf(node));
     return node;
   }
 
   /**
-   * The tree keeps its own copy of node data (a request buffer may be a view of a whole socket
-   * chunk). Small values are packed into slabs that hold only node data: copied into Node's shared
-   * pool instead, each would pin an 8 KiB slab shared with short-lived reply buffers.
+   * Puts a copy of `data` in place of the node's data, its stat kept. Nothing outside the tree
+   * keeps a node's data beyond the current turn (replies and snapshots copy it), so a value that
+   * fits in the old one's bytes is written over them; else the node gets a new record.
    */
-  #copyData(node: TreeNode, data: Buffer | null): void {
-    if (data === null) node.adopt(null);
-    else this.#copyDataRange(node, data, 0, data.length);
-  }
-
-  /** #copyData of source[start, end). */
-  #copyDataRange(node: TreeNode, source: Uint8Array, start: number, end: number): void {
-    const length = end - start;
-    if (length > 1024) {
-      const copy = Buffer.allocUnsafeSlow(length);
-      copy.set(source.subarray(start, end));
-      node.adopt(copy);
+  #replaceData(node: TreeNode, data: Buffer | null): void {
+    if (data !== null && data.length <= node.dataBytes && node.dataBytes <= SLAB_ITEM_MAX_BYTES) {
+      node.slab.bytes.set(data, dataStartOf(node));
+      node.dataBytes = data.length;
       return;
     }
-    if (this.#dataSlabOffset + length > this.#dataSlab.length) {
-      this.#dataSlab = Buffer.allocUnsafeSlow(64 * 1024);
-      this.#dataSlabOffset = 0;
-    }
-    const slab = this.#dataSlab;
-    const at = this.#dataSlabOffset;
-    slab.set(source.subarray(start, end), at);
-    this.#dataSlabOffset = at + length;
-    node.dataSource = slab;
-    node.dataStart = at;
-    node.dataLength = length;
+    const oldSlab = node.slab;
+    const oldAt = node.at;
+    this.#place(node, data === null ? -1 : data.length);
+    // The stat and the path's bytes go along.
+    copyBytes(oldSlab.bytes, oldAt, node.slab.bytes, node.at, STAT_BYTES + node.pathBytes);
+    if (data !== null) node.slab.bytes.set(data, dataStartOf(node));
   }
 
   get digest(): bigint {
@@ -343,60 +804,61 @@ export class DataTree {
 
   /** Recomputes the path-and-data part of a node's digest (after create or setData). */
   #digestPrefix(path: string, node: TreeNode): void {
-    node.digestRegister = digestRegisterOf(path, node.dataSource, node.dataStart, node.dataStart + node.dataLength);
-  }
-
-  /** The node's share of the tree digest, an unsigned 32-bit value. */
-  #nodeDigest(path: string, node: Znode): number {
-    return nodeDigestOf(path, node.digestRegister, node.stat);
-  }
-
-  #digestIn(path: string, node: Znode): void {
-    const share = this.#nodeDigest(path, node);
-    node.digest = share | 0;
-    this.#digestPending += share;
-    if (this.#digestPending > DIGEST_PENDING_LIMIT) this.#foldDigest();
+    const start = dataStartOf(node);
+    node.digestRegister = node.dataBytes < 0 ? digestRegisterOf(path, null) : digestRegisterOf(path, node.slab.bytes, start, start + node.dataBytes);
   }
 
   /**
-   * #digestIn for a node whose stat is also at bytes[at, at + 60) as StatPersisted encodes it (a
-   * snapshot being loaded): the same fields in another order, so the CRC runs over three ranges of
-   * it instead of over the stat written out again.
+   * The node's share of the tree digest, an unsigned 32-bit value: nodeDigestOf of its stat, read
+   * where it is. The digest takes the same fields as the record in another order, so the CRC runs
+   * over three ranges of it: czxid and mzxid (at 0), pzxid (at 52), then ctime, mtime, version,
+   * cversion, aversion and ephemeralOwner (at 16).
    */
-  #digestInEncoded(path: string, node: Znode, bytes: Uint8Array, at: number): void {
-    let share = 0;
-    if (!path.startsWith('/zookeeper/')) {
-      // The digest's order: czxid, mzxid (at 0); pzxid (at 52); ctime, mtime, version, cversion,
-      // aversion, ephemeralOwner (at 16).
-      let register = crc32UpdateRange(node.digestRegister, bytes, at, at + 16);
-      register = crc32UpdateRange(register, bytes, at + 52, at + 60);
-      share = crc32Finish(crc32UpdateRange(register, bytes, at + 16, at + 52));
-    }
+  #nodeDigest(path: string, node: TreeNode): number {
+    if (path.startsWith('/zookeeper/')) return 0;
+    const bytes = node.slab.bytes;
+    const at = node.at;
+    let register = crc32UpdateRange(node.digestRegister, bytes, at, at + 16);
+    register = crc32UpdateRange(register, bytes, at + 52, at + 60);
+    return crc32Finish(crc32UpdateRange(register, bytes, at + 16, at + 52));
+  }
+
+  #digestIn(path: string, node: TreeNode): void {
+    this.#addShare(node, this.#nodeDigest(path, node));
+  }
+
+  /** Adds `share`, the node's share of the digest computed by the caller, to the tree's. */
+  #addShare(node: TreeNode, share: number): void {
     node.digest = share | 0;
     this.#digestPending += share;
     if (this.#digestPending > DIGEST_PENDING_LIMIT) this.#foldDigest();
   }
 
   /** Takes the node's share out before its stat or data change (every change is bracketed by #digestOut and #digestIn). */
-  #digestOut(node: Znode): void {
+  #digestOut(node: TreeNode): void {
     this.#digestPending -= node.digest >>> 0;
     if (this.#digestPending < -DIGEST_PENDING_LIMIT) this.#foldDigest();
   }
 
   #addSpecialNode(path: string, aclIndex: number): TreeNode {
-    const node = this.#newNode(Buffer.alloc(0), aclIndex, emptyStat());
-    this.#nodes.set(path, node);
+    const node = this.#newNode(path, Buffer.alloc(0), aclIndex);
+    this.#nodes.set(node);
     const parent = this.#nodes.get(parentOf(path));
     assert(parent !== undefined, 'special nodes are added parent first');
     this.#addChild(parent, baseName(path), node);
     return node;
   }
 
-  #addChild(parent: Znode, name: string, child: Znode): void {
-    parent.orderedChildren = null;
-    if (parent.children === null) parent.children = new Map();
-    parent.children.set(name, child);
-    parent.childrenCapacity = grownCapacity(parent.childrenCapacity, parent.children.size);
+  #addChild(parent: TreeNode, name: string, child: TreeNode): void {
+    let kids = parent.kids;
+    if (kids === null) {
+      kids = { map: new Map(), list: null, listHashes: null, capacity: JAVA_HASHSET_INITIAL_CAPACITY, ordered: null };
+      parent.kids = kids;
+    }
+    kids.ordered = null;
+    const children = mapOfChildren(parent) as Map<string, TreeNode>;
+    children.set(name, child);
+    kids.capacity = grownCapacity(kids.capacity, children.size);
   }
 
   /** Looks a node up; "" is the root, as in 3.8 where both keys map to it. */
@@ -418,13 +880,18 @@ export class DataTree {
   }
 
   kindOf(node: Znode): EphemeralKind {
-    return ephemeralKind(node.stat.ephemeralOwner, this.#options.extendedTypesEnabled);
+    const ownerHigh = int32Field(node as TreeNode, OWNER_AT);
+    const ownerLow = int32Field(node as TreeNode, OWNER_AT + 4);
+    // ephemeralKind on the halves: TTL owners have 0xff in the top byte and the reserved bits 40-55 clear.
+    if (this.#options.extendedTypesEnabled && ownerHigh >>> 24 === 0xff) return (ownerHigh & 0x00ffff00) === 0 ? 'ttl' : 'normal';
+    if (ownerLow === 0 && ownerHigh === CONTAINER_OWNER_HIGH) return 'container';
+    return ownerHigh === 0 && ownerLow === 0 ? 'void' : 'normal';
   }
 
   /** The client-visible Stat of a node (DataNode.copyStat). */
   statOf(node: Znode): Stat {
-    const numChildren = node.children === null ? 0 : node.children.size;
-    const s = node.stat;
+    const s = statPersistedOf(node as TreeNode);
+    const numChildren = node.childCount;
     return {
       czxid: s.czxid,
       mzxid: s.mzxid,
@@ -442,22 +909,59 @@ export class DataTree {
 
   /** Children in the order 3.8 returns them. */
   childrenOf(node: Znode): string[] {
-    if (node.children === null || node.children.size === 0) return [];
-    node.orderedChildren ??= hashSetOrder(node.children, node.childrenCapacity);
     // Callers may keep the list: hand out a copy so the cache stays ours.
-    return node.orderedChildren.slice();
+    return node.childCount === 0 ? [] : this.orderedChildrenOf(node).slice();
   }
 
   /** childrenOf without the copy, for a caller that only reads the list before the tree changes again. */
   orderedChildrenOf(node: Znode): readonly string[] {
-    if (node.children === null || node.children.size === 0) return NO_CHILDREN;
-    node.orderedChildren ??= hashSetOrder(node.children, node.childrenCapacity);
-    return node.orderedChildren;
+    const kids = (node as TreeNode).kids;
+    if (kids === null || childCountOf(node as TreeNode) === 0) return NO_CHILDREN;
+    let ordered = kids.ordered;
+    if (ordered === null) {
+      const list = kids.list;
+      if (list === null) {
+        ordered = hashSetOrder(kids.map as Map<string, TreeNode>, kids.capacity);
+      } else {
+        const nodes = hashSetOrderOfList(list, kids.listHashes as Int32Array, kids.capacity);
+        ordered = new Array<string>(nodes.length);
+        for (let i = 0; i < nodes.length; i++) ordered[i] = nameOf(nodes[i] as TreeNode);
+      }
+      kids.ordered = ordered;
+    }
+    return ordered;
+  }
+
+  /**
+   * The children of `node` as nodes, in the order childrenOf lists them: a walk over the whole tree
+   * (a snapshot) goes from node to node without building a name or a path, or looking either up.
+   * The caller only reads the array, before the tree changes.
+   */
+  orderedChildNodesOf(node: Znode): readonly Znode[] {
+    const kids = (node as TreeNode).kids;
+    if (kids === null) return NO_CHILD_NODES;
+    if (kids.list !== null) return hashSetOrderOfList(kids.list, kids.listHashes as Int32Array, kids.capacity);
+    const map = kids.map as Map<string, TreeNode>;
+    return map.size === 0 ? NO_CHILD_NODES : hashSetOrderOfNodes(map, kids.capacity);
   }
 
   /** The child of `node` called `name` as the tree holds it now. */
   childNode(node: Znode, name: string): Znode | undefined {
-    return node.children === null ? undefined : node.children.get(name);
+    const children = mapOfChildren(node as TreeNode);
+    return children === null ? undefined : children.get(name);
+  }
+
+  /**
+   * Grows by one whenever a node leaves the tree. A walk that holds nodes across turns (a
+   * background snapshot) checks a node is still in the tree (holds) only when this moved since it began.
+   */
+  get removals(): number {
+    return this.#removals;
+  }
+
+  /** Whether `node` is the node the tree holds at its path (it was not deleted or replaced since it was found). */
+  holds(node: Znode): boolean {
+    return this.#nodes.holds(node as TreeNode, hashOfNode(node as TreeNode, this.#nodes.seed));
   }
 
   /** Number of all descendants, as getAllChildrenNumber counts them. */
@@ -465,7 +969,7 @@ export class DataTree {
     if (path === '/') return this.#nodes.size - 1;
     const prefix = `${path}/`;
     let count = 0;
-    for (const key of this.#nodes.keys()) if (key.startsWith(prefix)) count++;
+    for (const node of this.#nodes.values()) if (pathStartsWith(node, prefix)) count++;
     return count;
   }
 
@@ -610,34 +1114,36 @@ export class DataTree {
       this.#createParentPath = parentPath;
       this.#createParent = parent;
     }
-    if (parent.children !== null && parent.children.has(childName)) {
+    if (childCountOf(parent) !== 0 && (mapOfChildren(parent) as Map<string, TreeNode>).has(childName)) {
       this.#adjustParentAfterReplayedCreate(parentPath, parent, parentCVersion, zxid);
       throw new NodeExistsError();
     }
-    const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
+    const parentCversion = int32Field(parent, CVERSION_AT);
+    const cversion = parentCVersion === -1 ? parentCversion + 1 : parentCVersion;
     // A replayed create may be older than the snapshot's view of the parent: never move it back.
-    if (cversion > parent.stat.cversion) {
+    if (cversion > parentCversion) {
       this.#digestOut(parent);
-      parent.stat.cversion = cversion;
-      parent.stat.pzxid = zxid;
+      setInt32Field(parent, CVERSION_AT, cversion);
+      setLongField(parent, PZXID_AT, zxid);
       this.#digestIn(parentPath, parent);
     }
-    const stat: ZnodeStat = {
-      czxid: zxid,
-      mzxid: zxid,
-      ctime: time,
-      mtime: time,
-      version: 0,
-      cversion: 0,
-      aversion: 0,
-      ephemeralOwner,
-      pzxid: zxid,
-    };
-    const node = this.#newNode(null, this.acls.acquire(acl), stat);
+    const node = newTreeNode(path, 0, this.acls.acquire(acl));
+    this.#place(node, data === null ? -1 : data.length);
+    const view = node.slab.view;
+    const at = node.at;
+    view.setBigInt64(at + CZXID_AT, zxid);
+    view.setBigInt64(at + MZXID_AT, zxid);
+    view.setBigInt64(at + CTIME_AT, time);
+    view.setBigInt64(at + MTIME_AT, time);
+    view.setInt32(at + VERSION_AT, 0);
+    view.setInt32(at + CVERSION_AT, 0);
+    view.setInt32(at + AVERSION_AT, 0);
+    view.setBigInt64(at + OWNER_AT, ephemeralOwner);
+    view.setBigInt64(at + PZXID_AT, zxid);
     // The tree keeps its own copy: the request buffer may be a view of a whole socket chunk.
-    this.#copyData(node, data);
+    if (data !== null) node.slab.bytes.set(data, dataStartOf(node));
     this.#addChild(parent, childName, node);
-    this.#nodes.set(path, node);
+    this.#nodes.set(node);
     this.#digestPrefix(path, node);
     this.#digestIn(path, node);
     this.#approximateDataBytes += path.length + node.dataLength;
@@ -648,15 +1154,28 @@ export class DataTree {
     }
     this.#updateQuotaStat(path, node.dataLength, 1);
     this.#listener?.nodeCreated(path, parentPath, node.dataLength);
-    return this.statOf(node);
+    // statOf, from the txn's own bigints.
+    return {
+      czxid: zxid,
+      mzxid: zxid,
+      ctime: time,
+      mtime: time,
+      version: 0,
+      cversion: 0,
+      aversion: 0,
+      ephemeralOwner: this.kindOf(node) === 'normal' ? ephemeralOwner : 0n,
+      dataLength: node.dataLength,
+      numChildren: 0,
+      pzxid: zxid,
+    };
   }
 
   /** 3.8 repairs the parent's cversion/pzxid when a replayed create finds its node already there. */
-  #adjustParentAfterReplayedCreate(parentPath: string, parent: Znode, parentCVersion: number, zxid: bigint): void {
-    if (parentCVersion > parent.stat.cversion) {
+  #adjustParentAfterReplayedCreate(parentPath: string, parent: TreeNode, parentCVersion: number, zxid: bigint): void {
+    if (parentCVersion > int32Field(parent, CVERSION_AT)) {
       this.#digestOut(parent);
-      parent.stat.cversion = parentCVersion;
-      parent.stat.pzxid = zxid;
+      setInt32Field(parent, CVERSION_AT, parentCVersion);
+      setLongField(parent, PZXID_AT, zxid);
       this.#digestIn(parentPath, parent);
     }
   }
@@ -666,16 +1185,18 @@ export class DataTree {
     const parentPath = parentOf(path);
     const parent = this.#nodes.get(parentPath);
     if (parent === undefined) throw new NoNodeError();
-    if (parent.children?.delete(baseName(path)) === true) parent.orderedChildren = null;
-    if (zxid > parent.stat.pzxid) {
+    if (childCountOf(parent) !== 0 && (mapOfChildren(parent) as Map<string, TreeNode>).delete(baseName(path))) (parent.kids as ChildSet).ordered = null;
+    split(zxid);
+    if (fieldBelowSplit(parent, PZXID_AT)) {
       this.#digestOut(parent);
-      parent.stat.pzxid = zxid;
+      setLongField(parent, PZXID_AT, zxid);
       this.#digestIn(parentPath, parent);
     }
     const node = this.#nodes.get(path);
     if (node === undefined) throw new NoNodeError();
     this.#digestOut(node);
     this.#nodes.delete(path);
+    this.#removals++;
     this.acls.release(node.aclIndex);
     this.#approximateDataBytes -= path.length + node.dataLength;
     switch (this.kindOf(node)) {
@@ -686,10 +1207,11 @@ export class DataTree {
         this.#ttls.delete(path);
         break;
       case 'normal': {
-        const paths = this.#ephemerals.get(node.stat.ephemeralOwner);
+        const owner = node.slab.view.getBigInt64(node.at + OWNER_AT);
+        const paths = this.#ephemerals.get(owner);
         if (paths !== undefined) {
           paths.delete(path);
-          if (paths.size === 0) this.#ephemerals.delete(node.stat.ephemeralOwner);
+          if (paths.size === 0) this.#ephemerals.delete(owner);
         }
         break;
       }
@@ -710,18 +1232,10 @@ export class DataTree {
     this.#approximateDataBytes += bytesDiff;
     this.#updateQuotaStat(path, bytesDiff, 0);
     this.#digestOut(node);
-    // Nothing outside the tree keeps a node's data beyond the current turn (replies and snapshots
-    // copy it), so a value that fits in the old one's bytes is written over them.
-    const source = node.dataSource;
-    if (data !== null && source !== null && data.length <= node.dataLength && node.dataLength <= 1024) {
-      source.set(data, node.dataStart);
-      node.dataLength = data.length;
-    } else {
-      this.#copyData(node, data);
-    }
-    node.stat.mtime = time;
-    node.stat.mzxid = zxid;
-    node.stat.version = version;
+    this.#replaceData(node, data);
+    setLongField(node, MTIME_AT, time);
+    setLongField(node, MZXID_AT, zxid);
+    setInt32Field(node, VERSION_AT, version);
     this.#digestPrefix(path, node);
     this.#digestIn(path, node);
     const stat = this.statOf(node);
@@ -744,7 +1258,7 @@ export class DataTree {
     this.acls.release(node.aclIndex);
     node.aclIndex = this.acls.acquire(acl);
     this.#digestOut(node);
-    node.stat.aversion = version;
+    setInt32Field(node, AVERSION_AT, version);
     this.#digestIn(path, node);
     return this.statOf(node);
   }
@@ -770,7 +1284,7 @@ export class DataTree {
     const stats = parseQuotaStats(statNode.data);
     stats.set('count', (stats.get('count') ?? 0) + countDiff);
     stats.set('bytes', (stats.get('bytes') ?? 0) + bytesDiff);
-    statNode.adopt(formatQuotaStats(stats));
+    this.#replaceData(statNode, formatQuotaStats(stats));
   }
 
   /** When a quota's stats node appears, 3.8 counts the subtree it covers. */
@@ -779,17 +1293,19 @@ export class DataTree {
     if (statNode === undefined) return;
     let count = 0;
     let bytes = 0;
-    const stack = [quotaPath];
+    const top = this.#nodes.get(quotaPath);
+    const stack: TreeNode[] = top === undefined ? [] : [top];
     while (stack.length > 0) {
-      const current = stack.pop() as string;
-      const node = this.#nodes.get(current);
-      if (node === undefined) continue;
+      const node = stack.pop() as TreeNode;
       count++;
       bytes += node.dataLength;
-      for (const child of node.children?.keys() ?? []) stack.push(current === '/' ? `/${child}` : `${current}/${child}`);
+      const kids = node.kids;
+      if (kids === null) continue;
+      if (kids.list !== null) for (let i = 0; i < kids.list.length; i++) stack.push(kids.list[i] as TreeNode);
+      else for (const child of (kids.map as Map<string, TreeNode>).values()) stack.push(child);
     }
     const stats = new Map<string, number>([['count', count], ['bytes', bytes]]);
-    statNode.adopt(formatQuotaStats(stats));
+    this.#replaceData(statNode, formatQuotaStats(stats));
   }
 
   /** Deletes the ephemerals of a session that no longer exists (recovery's dead-session cleanup). */
@@ -828,7 +1344,15 @@ export class DataTree {
   loadSnapshot(acls: Iterable<readonly [number, readonly ACL[]]>, nodes: Iterable<SnapshotNodeInput>): string | null {
     this.beginSnapshotLoad(acls);
     for (const input of nodes) {
-      const problem = this.#loadNode(input.path, this.#newNode(input.data, input.aclIndex, { ...input.stat }));
+      // Encoded as a snapshot has it and loaded as a streamed one is: [path][data][stat].
+      const pathLength = Buffer.byteLength(input.path, 'utf8');
+      const dataLength = input.data === null ? 0 : input.data.length;
+      const encoded = Buffer.alloc(pathLength + dataLength + STAT_BYTES);
+      encoded.write(input.path, 0, 'utf8');
+      if (input.data !== null) encoded.set(input.data, pathLength);
+      const statStart = pathLength + dataLength;
+      encodeStat(new DataView(encoded.buffer, encoded.byteOffset, encoded.length), statStart, input.stat);
+      const problem = this.loadSnapshotNode(encoded, 0, pathLength, input.data === null ? -1 : pathLength, statStart, statStart, input.aclIndex);
       if (problem !== null) return problem;
     }
     return this.finishSnapshotLoad();
@@ -837,10 +1361,13 @@ export class DataTree {
   /**
    * loadSnapshot in steps, for a snapshot read as a stream: this call, then loadSnapshotNode for
    * every node in file order, then finishSnapshotLoad. The tree is not usable in between.
+   * `expectedNodes`, a guess, sizes the tree's index of paths.
    */
-  beginSnapshotLoad(acls: Iterable<readonly [number, readonly ACL[]]>): void {
+  beginSnapshotLoad(acls: Iterable<readonly [number, readonly ACL[]]>, expectedNodes = 0): void {
     this.#forgetCreateParent();
-    this.#nodes.clear();
+    // Sized up front: growing a table of a million nodes step by step moved every entry again at each doubling.
+    this.#nodes.clear(expectedNodes);
+    this.#removals++;
     this.#ephemerals.clear();
     this.#containers.clear();
     this.#ttls.clear();
@@ -848,62 +1375,193 @@ export class DataTree {
     this.#approximateDataBytes = 0;
     this.#digestBase = 0n;
     this.#digestPending = 0;
-    this.#loadParentPath = null;
-    this.#loadParent = null;
+    this.#loadAncestors = [];
+    this.#deferIndex = true;
     this.#loadQuotaPaths = [];
     for (const [index, acl] of acls) this.acls.restore(index, acl, 0);
   }
 
   /**
-   * The next node of a snapshot being loaded. Its data is copied from source[dataStart, dataEnd)
-   * (dataStart -1: null data), so the source can be a read buffer that is reused; the stat object
-   * becomes the node's own, and source[statStart, statStart + 60) is its StatPersisted encoding,
-   * which the node's digest is computed from. Returns an error message for a malformed tree.
+   * The next node of a snapshot being loaded, as the file encodes it: its path (UTF-8, "" for the
+   * root) at source[pathStart, pathEnd), its data at source[dataStart, dataEnd) (dataStart -1: null
+   * data) and its StatPersisted at source[statStart, statStart + 60). Everything is copied out, so
+   * the source can be a read buffer that is reused. Returns an error message for a malformed tree.
    */
-  loadSnapshotNode(path: string, source: Uint8Array, dataStart: number, dataEnd: number, statStart: number, aclIndex: number, stat: ZnodeStat): string | null {
-    const node = new TreeNode(aclIndex, stat);
-    if (dataStart >= 0) this.#copyDataRange(node, source, dataStart, dataEnd);
-    return this.#loadNode(path, node, source, statStart);
+  loadSnapshotNode(source: Buffer, pathStart: number, pathEnd: number, dataStart: number, dataEnd: number, statStart: number, aclIndex: number): string | null {
+    // The path is read once: while its bytes are checked to be ASCII (every path seen in practice)
+    // they go into the digest's CRC (as #digestPrefix would), the node table's hash and the Java
+    // hash code of the node's name (started again at each slash).
+    let register = CRC32_START;
+    let hash = this.#nodes.seed;
+    let nameHash = 0;
+    let i = pathStart;
+    for (; i < pathEnd; i++) {
+      const code = source[i] as number;
+      if (code >= 0x80) break;
+      register = crc32UpdateByte(register, code);
+      hash = pathHashStep(hash, code);
+      nameHash = code === 0x2f ? 0 : (Math.imul(nameHash, 31) + code) | 0;
+    }
+    let node: TreeNode;
+    if (pathStart === pathEnd) {
+      // The root, whose path the file has as "" and whose digest leaves its path out.
+      node = newTreeNode('/', 0, aclIndex);
+      hash = hashPath('/', this.#nodes.seed);
+    } else if (i === pathEnd) {
+      node = newTreeNode(null, pathEnd - pathStart, aclIndex);
+      hash = pathHashFinish(hash);
+    } else {
+      const path = source.toString('utf8', pathStart, pathEnd);
+      node = newTreeNode(path, 0, aclIndex);
+      register = crc32UpdateUtf8(CRC32_START, path);
+      hash = hashPath(path, this.#nodes.seed);
+      nameHash = javaHashOfName(path);
+    }
+    this.#place(node, dataStart < 0 ? -1 : dataEnd - dataStart);
+    const bytes = node.slab.bytes;
+    const at = node.at;
+    copyBytes(source, pathStart, bytes, at + STAT_BYTES, node.pathBytes);
+    // The data and the stat are checksummed as they are copied: the data into the digest register,
+    // then the stat in the digest's order of its fields (see #nodeDigest).
+    if (dataStart >= 0) register = crc32CopyRange(register, source, dataStart, dataEnd, bytes, dataStartOf(node));
+    node.digestRegister = register;
+    register = crc32CopyRange(register, source, statStart, statStart + 16, bytes, at);
+    register = crc32CopyRange(register, source, statStart + 52, statStart + 60, bytes, at + 52);
+    register = crc32CopyRange(register, source, statStart + 16, statStart + 52, bytes, at + 16);
+    const share = pathStartsWith(node, '/zookeeper/') ? 0 : crc32Finish(register);
+    return this.#loadNode(node, hash, share, nameHash, source, pathStart, pathEnd);
   }
 
-  /** `statBytes` holds the node's stat encoded at `statStart` (a snapshot's bytes), or is null. */
-  #loadNode(inputPath: string, node: TreeNode, statBytes: Uint8Array | null = null, statStart = 0): string | null {
-    const path = inputPath === '' ? '/' : inputPath;
-    if (path !== '/') {
-      // As parentOf and baseName, but a run of siblings finds its parent without a map lookup.
-      const slash = path.lastIndexOf('/');
-      let parent: TreeNode | undefined;
-      const cachedPath = this.#loadParentPath;
-      if (slash > 0 && cachedPath !== null && cachedPath.length === slash && path.startsWith(cachedPath)) {
-        parent = this.#loadParent as TreeNode;
-      } else {
-        const parentPath = slash <= 0 ? '/' : path.slice(0, slash);
-        parent = this.#nodes.get(parentPath);
-        if (parent === undefined) return `snapshot lists ${path} before its parent`;
-        this.#loadParentPath = parentPath;
-        this.#loadParent = parent;
-      }
-      this.#addChild(parent, path.slice(slash + 1), node);
+  /**
+   * A loaded node, its record filled and its digestRegister set, into the tree: `hash` is hashPath
+   * of its path, `share` its share of the digest, `nameHash` the Java hash code of its name, and
+   * its path is the UTF-8 at source[pathStart, pathEnd) ("" for the root).
+   */
+  #loadNode(node: TreeNode, hash: number, share: number, nameHash: number, source: Buffer, pathStart: number, pathEnd: number): string | null {
+    const ancestors = this.#loadAncestors;
+    if (pathStart === pathEnd) {
+      ancestors.length = 0;
+      // A node listed again replaces the first one; the stack holds neither below the node's parent.
+      this.#putLoaded(node, hash);
+    } else {
+      const parent = this.#loadParent(node, source, pathStart, pathEnd);
+      if (parent === undefined) return `snapshot lists ${pathOf(node)} before its parent`;
+      ancestors.push(parent);
+      const replaced = this.#putLoaded(node, hash);
+      this.#attachLoaded(parent, node, replaced, nameHash);
+      // Checked while the path is at hand: finishSnapshotLoad looked at every path of the tree again.
+      if (replaced === undefined && bytesStartWith(source, pathStart, pathEnd, QUOTA_PATH_PREFIX)) this.#loadQuotaPaths.push(pathOf(node));
     }
-    // A path listed twice replaces the node; a cached parent must not be the replaced one.
-    if (path === this.#loadParentPath) this.#loadParentPath = null;
-    const size = this.#nodes.size;
-    this.#nodes.set(path, node);
-    // Checked while the path is at hand: finishSnapshotLoad looked at every path of the tree again.
-    if (this.#nodes.size !== size && path.startsWith(QUOTA_PATH_PREFIX)) this.#loadQuotaPaths.push(path);
-    this.#digestPrefix(path, node);
-    if (statBytes === null) this.#digestIn(path, node);
-    else this.#digestInEncoded(path, node, statBytes, statStart);
+    ancestors.push(node);
+    this.#addShare(node, share);
     this.acls.addUsage(node.aclIndex);
-    this.#approximateDataBytes += path.length + node.dataLength;
-    if (node.stat.ephemeralOwner !== 0n) this.#index(path, node);
+    this.#approximateDataBytes += pathLengthOf(node) + node.dataLength;
+    if (int32Field(node, OWNER_AT) !== 0 || int32Field(node, OWNER_AT + 4) !== 0) this.#index(pathOf(node), node);
     return null;
+  }
+
+  /**
+   * The parent of a loaded node (not the root) whose path is the UTF-8 at source[pathStart,
+   * pathEnd), as parentOf would name it: everything before the last slash, "/" when that is the
+   * first character. Nodes come depth first, so it is on the stack of the last node's ancestors,
+   * which is left with the parent on top; else it is looked up. Undefined when there is none.
+   */
+  #loadParent(node: TreeNode, source: Buffer, pathStart: number, pathEnd: number): TreeNode | undefined {
+    const ancestors = this.#loadAncestors;
+    let slash = pathEnd - 1;
+    while (slash >= pathStart && source[slash] !== 0x2f) slash--;
+    // Offsets in bytes are offsets in characters for an ASCII path; the rest are looked up.
+    const ascii = node.pathText === null;
+    const parentLength = slash <= pathStart ? 1 : slash - pathStart;
+    let parent = ancestors.pop();
+    while (parent !== undefined && pathLengthOf(parent) > parentLength) parent = ancestors.pop();
+    if (ascii && parent !== undefined && pathLengthOf(parent) === parentLength) {
+      const text = parent.pathText;
+      const matches = slash <= pathStart ? text === '/' : text === null ? recordPathIs(parent, source, pathStart) : bytesAre(source, pathStart, parentLength, text);
+      if (matches) return parent;
+    }
+    ancestors.length = 0;
+    if (this.#deferIndex) this.#settleIndex();
+    return this.#nodes.get(parentOf(pathOf(node)));
+  }
+
+  /**
+   * Puts a loaded node in #nodes under its path (`hash` is hashPath of it): at once, returning the
+   * node it replaced, or, while the index is deferred, appended for #settleIndex (a node listed
+   * twice is then found there).
+   */
+  #putLoaded(node: TreeNode, hash: number): TreeNode | undefined {
+    if (!this.#deferIndex) return this.#nodes.setHashed(node, hash);
+    this.#nodes.append(node, hash);
+    return undefined;
+  }
+
+  /**
+   * Puts the nodes loaded so far in #nodes' table, and loads the rest one by one. A path listed
+   * twice, found only now, replaced the first node in its parent's children (in its place) when
+   * it came: the children are linked again, in file order, as that would have left them.
+   */
+  #settleIndex(): void {
+    this.#deferIndex = false;
+    const replacements = this.#nodes.index();
+    if (replacements.length === 0) return;
+    // A load starts from an empty table and appends only, so these are every node loaded, in order.
+    const loaded = this.#nodes.entriesInOrder();
+    for (const { replaced, position } of replacements) loaded[position] = replaced;
+    for (const node of loaded) if (node !== undefined) node.kids = null;
+    this.#nodes.clear(loaded.length);
+    this.#loadQuotaPaths = [];
+    for (const node of loaded) {
+      if (node === undefined) continue;
+      const path = pathOf(node);
+      if (node.pathText === '/') {
+        this.#nodes.set(node);
+        continue;
+      }
+      // Found when the node came, so it is there now that the table holds what it held then.
+      const parent = this.#nodes.get(parentOf(path)) as TreeNode;
+      const replaced = this.#nodes.set(node);
+      this.#attachLoaded(parent, node, replaced, javaHashOfName(path));
+      if (replaced === undefined && path.startsWith(QUOTA_PATH_PREFIX)) this.#loadQuotaPaths.push(path);
+    }
+  }
+
+  /** Makes a loaded node its parent's last child, or puts it in the place of the node it replaced. */
+  #attachLoaded(parent: TreeNode, node: TreeNode, replaced: TreeNode | undefined, nameHash: number): void {
+    let kids = parent.kids;
+    if (kids === null) {
+      kids = { map: null, list: [], listHashes: new Int32Array(4), capacity: JAVA_HASHSET_INITIAL_CAPACITY, ordered: null };
+      parent.kids = kids;
+    }
+    const list = kids.list;
+    if (list === null) {
+      this.#addChild(parent, nameOf(node), node);
+      return;
+    }
+    kids.ordered = null;
+    if (replaced !== undefined) {
+      const at = list.lastIndexOf(replaced);
+      if (at >= 0) {
+        list[at] = node;
+        return;
+      }
+    }
+    let hashes = kids.listHashes as Int32Array;
+    if (list.length === hashes.length) {
+      const larger = new Int32Array(hashes.length * 2);
+      larger.set(hashes);
+      hashes = larger;
+      kids.listHashes = larger;
+    }
+    hashes[list.length] = nameHash;
+    list.push(node);
+    kids.capacity = grownCapacity(kids.capacity, list.length);
   }
 
   /** Ends loadSnapshot in steps; returns an error message for a malformed tree. */
   finishSnapshotLoad(): string | null {
-    this.#loadParentPath = null;
-    this.#loadParent = null;
+    this.#loadAncestors = [];
+    if (this.#deferIndex) this.#settleIndex();
     if (!this.#nodes.has('/')) return 'snapshot has no root node';
     this.acls.purgeUnused();
     // 3.8's setupQuota: find every quota limit and count its subtree again.
@@ -934,10 +1592,11 @@ export class DataTree {
         this.#ttls.add(path);
         break;
       case 'normal': {
-        let paths = this.#ephemerals.get(node.stat.ephemeralOwner);
+        const owner = (node as TreeNode).slab.view.getBigInt64((node as TreeNode).at + OWNER_AT);
+        let paths = this.#ephemerals.get(owner);
         if (paths === undefined) {
           paths = new Set();
-          this.#ephemerals.set(node.stat.ephemeralOwner, paths);
+          this.#ephemerals.set(owner, paths);
         }
         paths.add(path);
         break;

@@ -4,6 +4,7 @@
 // the cores' effects strictly in order (an epoch or snapshot write finishes before the packet that
 // depends on it is sent). Clients are served only while leading or following.
 
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { dirname } from 'node:path';
@@ -911,7 +912,8 @@ export class QuorumPeer {
   }
 
   #loadLeaderSnapshot(core: FollowerCore, snapshot: WireSnapshot, zxid: bigint): void {
-    const tree = new DataTree({ extendedTypesEnabled: this.#options.extendedTypesEnabled });
+    // A random hash seed, as recovery gives its tree: clients cannot aim paths at one probe sequence.
+    const tree = new DataTree({ extendedTypesEnabled: this.#options.extendedTypesEnabled, pathHashSeed: randomBytes(4).readInt32LE(0) });
     const problem = tree.loadSnapshot(snapshot.acls, snapshot.nodes);
     if (problem !== null) {
       this.#abandon(`the leader's snapshot is malformed: ${problem}`);

@@ -7,14 +7,14 @@
 // lookup with a path that just arrived from a client costs the same loop instead of V8's hashing.
 // The nodes themselves sit in an array in the order they came, the table holds their indexes.
 
+import { assert } from '../lib/assert.js';
+
 /** What the table holds: anything that carries its own key. */
 export interface Keyed {
   readonly path: string;
   /** Whether the key is `path`; an entry that keeps its key in another form compares without making a string. */
   keyEquals(path: string): boolean;
 }
-
-import { assert } from '../lib/assert.js';
 
 const INITIAL_CAPACITY = 64;
 /** Kept at most this full, so a probe sequence stays a few slots long. */

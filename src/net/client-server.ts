@@ -98,7 +98,8 @@ export class ClientServer {
    * A reconfig gave this server another client address (3.8's cnxnFactory.reconfigure): the old
    * listening socket is closed first (the new address may be the same port on another interface),
    * then the new one bound; open connections stay. When the new address cannot be bound, the old
-   * one is bound again rather than leave the server unreachable (3.8 would stay closed).
+   * one is bound again rather than leave the server unreachable (3.8 would stay closed). Never
+   * rejects: a failure is logged.
    */
   async rebind(host: string | null, port: number): Promise<void> {
     const previous = this.#server;
@@ -112,7 +113,12 @@ export class ClientServer {
     } catch (error) {
       this.#logger.error({ err: error, host, port }, 'cannot listen on the client address a reconfig gave; listening on the old one again');
       this.#server = this.#createServer();
-      if (previousAddress !== null && typeof previousAddress !== 'string') await listenOn(this.#server, previousAddress.address, previousAddress.port);
+      if (previousAddress === null || typeof previousAddress === 'string') return;
+      try {
+        await listenWithRetries(this.#server, previousAddress.address, previousAddress.port);
+      } catch (again) {
+        this.#logger.error({ err: again }, 'cannot listen on the old client address either; no new client connections are accepted');
+      }
     }
   }
 

@@ -146,6 +146,8 @@ export class LeaderCore {
   #committedConfig: QuorumVerifier | null;
   #lastSeenConfig: QuorumVerifier | null;
   #committedQuorum: Quorum;
+  /** [#committedQuorum], kept so that a proposal made with no reconfig pending allocates no list. */
+  #committedOnly: readonly Quorum[];
   /**
    * False once a reconfig committed with another designated leader (3.8's allowedToCommit): that
    * leader commits from then on; this one waits for its followers to leave.
@@ -157,6 +159,7 @@ export class LeaderCore {
     this.#committedConfig = options.reconfig?.committed ?? null;
     this.#lastSeenConfig = options.reconfig?.lastSeen ?? null;
     this.#committedQuorum = this.#committedConfig ?? staticQuorum(options.voters);
+    this.#committedOnly = [this.#committedQuorum];
     assert(this.#committedQuorum.isVoter(options.myId), 'the leader is a voter');
     this.#ownCurrentEpoch = start.currentEpoch;
     this.#startZxid = start.lastZxid;
@@ -213,11 +216,11 @@ export class LeaderCore {
   }
 
   /** The configurations a quorum is needed in now: the committed one, and a newer one seen. */
-  #quorums(): Quorum[] {
+  #quorums(): readonly Quorum[] {
     const committed = this.#committedConfig;
     const lastSeen = this.#lastSeenConfig;
     if (committed !== null && lastSeen !== null && lastSeen.version > committed.version) return [committed, lastSeen];
-    return [this.#committedQuorum];
+    return this.#committedOnly;
   }
 
   /** A quorum of the committed configuration (3.8 fixes the epoch with it alone). */
@@ -556,6 +559,7 @@ export class LeaderCore {
   #activate(config: QuorumVerifier, designated: bigint, zxid: bigint): void {
     this.#committedConfig = config;
     this.#committedQuorum = config;
+    this.#committedOnly = [config];
     this.#effects.push({ kind: 'activateConfig', config, designatedLeader: designated, zxid });
     if (designated !== this.#options.myId) this.#allowedToCommit = false;
   }

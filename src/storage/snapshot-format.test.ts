@@ -106,6 +106,17 @@ async function streamed(bytes: Buffer, chunkBytes: number): Promise<{ tree: Data
   return { tree, sessions, result, problem };
 }
 
+/** A snapshot file with a parsed snapshot's sessions and ACLs and these nodes, in this order, and no digest. */
+function snapshotWithNodes(parsed: ReturnType<typeof parseSnapshot>, nodes: ReturnType<typeof parseSnapshot>['nodes']): Buffer {
+  const chunks: Buffer[] = [];
+  const writer = new SnapshotWriter((chunk) => chunks.push(chunk));
+  writer.writeSessions(parsed.sessions);
+  writer.writeAcls(parsed.acls);
+  for (const node of nodes) writer.writeNode(node);
+  writer.finish(null);
+  return Buffer.concat(chunks);
+}
+
 /** The tree as parseSnapshot + loadSnapshot build it (the way recovery did before streaming). */
 function parsedTree(bytes: Buffer): DataTree {
   const parsed = parseSnapshot(bytes);
@@ -297,15 +308,7 @@ describe('snapshot streaming', () => {
   it('loads a snapshot with no digest and with nodes listed before their parent as the whole-file path does', async () => {
     const tree = sampleTree();
     const parsed = parseSnapshot(await snapshotOf(tree));
-    const write = (nodes: typeof parsed.nodes): Buffer => {
-      const chunks: Buffer[] = [];
-      const writer = new SnapshotWriter((chunk) => chunks.push(chunk));
-      writer.writeSessions(parsed.sessions);
-      writer.writeAcls(parsed.acls);
-      for (const node of nodes) writer.writeNode(node);
-      writer.finish(null);
-      return Buffer.concat(chunks);
-    };
+    const write = (nodes: typeof parsed.nodes): Buffer => snapshotWithNodes(parsed, nodes);
     const noDigest = await streamed(write(parsed.nodes), 200);
     expect(noDigest.problem).toBeNull();
     expect(noDigest.result.digest).toBeNull();
@@ -366,15 +369,7 @@ describe('a tree loaded from a snapshot', () => {
   it('takes a path listed twice, and a parent found off the stack of ancestors, as the whole-file path does', async () => {
     const tree = sampleTree();
     const parsed = parseSnapshot(await snapshotOf(tree));
-    const write = (nodes: typeof parsed.nodes): Buffer => {
-      const chunks: Buffer[] = [];
-      const writer = new SnapshotWriter((chunk) => chunks.push(chunk));
-      writer.writeSessions(parsed.sessions);
-      writer.writeAcls(parsed.acls);
-      for (const node of nodes) writer.writeNode(node);
-      writer.finish(null);
-      return Buffer.concat(chunks);
-    };
+    const write = (nodes: typeof parsed.nodes): Buffer => snapshotWithNodes(parsed, nodes);
     const byPath = new Map(parsed.nodes.map((n) => [n.path, n]));
     const node = (path: string): (typeof parsed.nodes)[number] => byPath.get(path) as (typeof parsed.nodes)[number];
     const again = (path: string, data: string): (typeof parsed.nodes)[number] => ({ ...node(path), data: Buffer.from(data) });

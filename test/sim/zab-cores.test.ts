@@ -111,7 +111,7 @@ function simulate(seed: number, followerCount: number, proposals: number, histor
   }
   run(leaderId, leader.takeEffects());
 
-  const cluster: CoreCluster = { leaderId: leaderId, leader, followers, network, run, nowMs: now };
+  const cluster: CoreCluster = { leaderId, leader, followers, network, run, nowMs: now };
   let proposed = 0;
   for (let step = 0; step < 20000; step++) {
     const roll = random();

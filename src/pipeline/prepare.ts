@@ -150,12 +150,7 @@ function prepareOp(
       if (denied !== ErrorCode.ok) return fail(denied);
       const version = checkVersion(node.stat?.version ?? 0, r.version);
       if (isFailure(version)) return version;
-      const next = duplicateRecord(node, ctx.zxid);
-      next.stat.version = version;
-      next.stat.mtime = ctx.timeMs;
-      next.stat.mzxid = ctx.zxid;
-      next.digestRegister = digestRegisterOf(r.path, r.data);
-      env.changes.add(next);
+      recordDataChange(env, ctx, node, r.path, r.data, version);
       return { type: OpCode.setData, body: { kind: 'setData', record: { path: r.path, data: r.data, version } } };
     }
     case 'setACL': {
@@ -196,6 +191,16 @@ function prepareOp(
   }
 }
 
+/** The pending change a setData (or a reconfig) makes to a node: new data, version, mtime and mzxid. */
+function recordDataChange(env: PrepareEnvironment, ctx: PrepareContext, node: ChangeRecord, path: string, data: Buffer | null, version: number): void {
+  const next = duplicateRecord(node, ctx.zxid);
+  next.stat.version = version;
+  next.stat.mtime = ctx.timeMs;
+  next.stat.mzxid = ctx.zxid;
+  next.digestRegister = digestRegisterOf(path, data);
+  env.changes.add(next);
+}
+
 function prepareReconfig(env: PrepareEnvironment, ctx: PrepareContext, request: ReconfigFields): { type: number; body: TxnBody } | Failure {
   if (!env.reconfigEnabled) return fail(ErrorCode.reconfigDisabled);
   const invalid = requireSession(env, ctx);
@@ -210,12 +215,7 @@ function prepareReconfig(env: PrepareEnvironment, ctx: PrepareContext, request: 
   const denied = aclError(env.acl, node.acl, Perms.write, ctx.authIds);
   if (denied !== ErrorCode.ok) return fail(denied);
   // A reconfig is a setData of /zookeeper/config whose version stays -1, as 3.8 writes it.
-  const next = duplicateRecord(node, ctx.zxid);
-  next.stat.version = -1;
-  next.stat.mtime = ctx.timeMs;
-  next.stat.mzxid = ctx.zxid;
-  next.digestRegister = digestRegisterOf(CONFIG_PATH, outcome.configText);
-  env.changes.add(next);
+  recordDataChange(env, ctx, node, CONFIG_PATH, outcome.configText, -1);
   return { type: OpCode.reconfig, body: { kind: 'setData', record: { path: CONFIG_PATH, data: outcome.configText, version: -1 } } };
 }
 

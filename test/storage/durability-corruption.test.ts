@@ -65,11 +65,13 @@ beforeAll(async () => {
   await zk.create('/c', 'corruption');
   for (let i = 0; i < 60; i++) await zk.create(`/c/n-${String(i)}`, `node ${String(i)} `.repeat(1 + (i % 5)));
   for (let i = 0; i < 60; i++) await zk.setData(`/c/n-${String(i % 7)}`, `update ${String(i)}`);
-  // The log after the last background snapshot is the one the fallback case damages in its middle:
-  // logs roll at a random count, so write on until it holds a few entries.
-  for (let i = 0; i < 100; i++) {
-    const current = (await listZxidFiles(logDir(dir), 'log')).at(-1);
-    if (current !== undefined && parseLogEntries(await readFile(join(logDir(dir), current.name))).length >= 4) break;
+  // The log holding the txn after the last background snapshot is the one the fallback case
+  // damages in its middle: logs roll and snapshots fall at random counts, so write on until that
+  // log, as it is now, holds a few entries.
+  for (let i = 0; i < 200; i++) {
+    const last = (await listZxidFiles(snapDir(dir), 'snapshot')).at(-1);
+    const holding = last === undefined ? undefined : (await listZxidFiles(logDir(dir), 'log')).filter((l) => l.zxid <= last.zxid + 1n).at(-1);
+    if (holding !== undefined && parseLogEntries(await readFile(join(logDir(dir), holding.name))).length >= 4) break;
     await zk.setData('/c/n-0', `filler ${String(i)}`);
   }
   await zk.close();

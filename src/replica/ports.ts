@@ -31,7 +31,9 @@ export interface TxnStorage {
   flush(): Promise<void>;
   /**
    * After a failed flush: forget unflushed txns and make sure none of them can reappear at
-   * recovery. False when that cannot be guaranteed (the server must then stop).
+   * recovery. Resolves with the zxid of the last txn that is durable (it and every txn before it
+   * will be recovered, whether or not a flush covering it has resolved yet), or null when that
+   * cannot be guaranteed (the server must then stop).
    */
-  abandonUnflushed(): Promise<boolean>;
+  abandonUnflushed(): Promise<bigint | null>;
 }

@@ -868,24 +868,27 @@ export class Replica {
   /**
    * The log could not be written (a full disk, an I/O error): nothing unflushed may be acknowledged.
    * The unflushed txns are cut from the log and answered NotReadOnly, like every later write, while
-   * reads go on from the durable tree. If the log cannot be cut back, the server must stop.
+   * reads go on from the durable tree. Txns that did reach the disk (the writer runs ahead of the
+   * flush it was asked for) are applied and acknowledged first: recovery would bring them back, so
+   * refusing them would be a lie. If the log cannot be cut back, the server must stop.
    */
   #storageFailed(error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
     this.#writesRefusedReason = reason;
     this.#metrics.count('unrecoverable_error_count');
     this.#logger.error({ reason }, 'cannot write the txn log: no longer accepting writes (reads go on)');
-    const failed = this.#pending.slice(this.#pendingHead).filter((item): item is PendingItem => item !== undefined);
-    this.#pending.length = 0;
-    this.#pendingHead = 0;
-    this.#changes.clear();
-    this.#lastPreparedZxid = this.#lastDurableZxid;
     this.#storage.abandonUnflushed().then(
-      (cut) => {
-        if (!cut) {
+      (durableZxid) => {
+        if (durableZxid === null) {
           this.#onFatal(`cannot write the txn log (${reason}) nor cut it back to its last durable entry`);
           return;
         }
+        if (durableZxid > this.#lastDurableZxid) this.#durable(durableZxid);
+        const failed = this.#pending.slice(this.#pendingHead).filter((item): item is PendingItem => item !== undefined);
+        this.#pending.length = 0;
+        this.#pendingHead = 0;
+        this.#changes.clear();
+        this.#lastPreparedZxid = this.#lastDurableZxid;
         for (const item of failed) this.#refuseAfterFailure(item);
       },
       (abandonError: unknown) => this.#onFatal(`txn log failure: ${String(abandonError)}`),
@@ -1245,6 +1248,9 @@ export class Replica {
       return;
     }
     if (this.#mode.kind !== 'standalone' && this.#mode.kind !== 'leading') return;
+    // Closing a session or reaping a container is a write: with the log refusing writes each try
+    // would only fail again, every tick. Sessions outlive their timeout until the restart.
+    if (this.#writesRefusedReason !== null) return;
     for (const session of this.sessions.expired(nowMs)) {
       this.#logger.info({ sessionId: `0x${session.id.toString(16)}`, timeoutMs: session.timeoutMs }, 'session expired');
       this.#metrics.count('stale_sessions_expired');

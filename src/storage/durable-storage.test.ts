@@ -72,7 +72,7 @@ describe('DurableStorage', () => {
     await storage.flush();
     storage.appendEncoded(2n, txnBytes(2n));
     const dropped = expect(storage.flush()).rejects.toThrow('dropped');
-    await expect(storage.abandonUnflushed()).resolves.toBe(true);
+    await expect(storage.abandonUnflushed()).resolves.toBe(1n);
     await dropped;
     storage.appendEncoded(3n, txnBytes(3n));
     await storage.flush();

@@ -77,7 +77,7 @@ export class DurableStorage implements TxnStorage {
     return this.#log.flush();
   }
 
-  abandonUnflushed(): Promise<boolean> {
+  abandonUnflushed(): Promise<bigint | null> {
     return this.#log.abandonUnflushed();
   }
 }

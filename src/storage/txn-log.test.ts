@@ -315,7 +315,7 @@ describe('FileTxnLog', () => {
     await held;
     append(log, 4, 5);
     const second = expect(log.flush()).rejects.toBeInstanceOf(StorageError);
-    const abandoned = expect(log.abandonUnflushed()).resolves.toBe(true);
+    const abandoned = expect(log.abandonUnflushed()).resolves.toBe(3n);
     release();
     await first;
     await second;
@@ -344,9 +344,31 @@ describe('FileTxnLog', () => {
     expect(log.failure?.message).toContain('EIO');
     append(log, 6, 6);
     await expect(log.flush()).rejects.toThrow('EIO');
-    await expect(log.abandonUnflushed()).resolves.toBe(true);
+    await expect(log.abandonUnflushed()).resolves.toBe(2n);
     expect(zxidsOnDisk(directory)).toEqual([range(1, 2)]);
     expect(readFileSync(join(directory, 'log.1')).length).toBe(fileBytesThrough(1, 2));
+    await log.close();
+  });
+
+  it('abandonUnflushed reports txns the writer made durable beyond the flush that was asked for', async () => {
+    const log = newLog();
+    append(log, 1, 2);
+    const first = watch.holdNextWrite();
+    const flushed = log.flush();
+    await first.held;
+    // Appended while the first batch is on its way, with no flush asked for: the writer takes them next.
+    append(log, 3, 4);
+    const second = watch.holdNextWrite();
+    first.release();
+    await flushed;
+    await second.held;
+    append(log, 5, 5);
+    watch.failNextWrite(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    const failing = expect(log.flush()).rejects.toThrow('ENOSPC');
+    second.release();
+    await failing;
+    await expect(log.abandonUnflushed()).resolves.toBe(4n);
+    expect(zxidsOnDisk(directory)).toEqual([range(1, 4)]);
     await log.close();
   });
 
@@ -359,7 +381,7 @@ describe('FileTxnLog', () => {
     const { held, release } = watch.holdNextWrite();
     const inFlight = expect(log.flush()).rejects.toThrow('ENOSPC');
     await held;
-    const abandoned = expect(log.abandonUnflushed()).resolves.toBe(true);
+    const abandoned = expect(log.abandonUnflushed()).resolves.toBe(2n);
     release();
     await inFlight;
     await abandoned;

@@ -59,6 +59,7 @@ interface Batch {
   readonly bytes: number;
   readonly count: number;
   readonly firstZxid: bigint;
+  readonly lastZxid: bigint;
   /** The append count once this batch is durable. */
   readonly endSeq: number;
 }
@@ -115,6 +116,8 @@ export class FileTxnLog implements TxnStorage {
   #appendedBytes = 0;
   #rollRequested = false;
   #lastAppendedZxid = -1n;
+  /** The last txn this log made durable since it was opened (or restarted after a TRUNC). */
+  #durableZxid = -1n;
   #failed: Error | null = null;
   /** Bytes appended to the current file (for size-based rolling and metrics). */
   currentFileBytes = 0;
@@ -172,7 +175,7 @@ export class FileTxnLog implements TxnStorage {
       bytes += this.#chunkFill - this.#chunkStart;
       this.#chunkStart = this.#chunkFill;
     }
-    const batch: Batch = { segments, bytes, count: this.#pendingCount, firstZxid: this.#pendingFirstZxid, endSeq: this.#appendedSeq };
+    const batch: Batch = { segments, bytes, count: this.#pendingCount, firstZxid: this.#pendingFirstZxid, lastZxid: this.#lastAppendedZxid, endSeq: this.#appendedSeq };
     this.#sealed = [];
     this.#sealedBytes = 0;
     this.#pendingCount = 0;
@@ -207,6 +210,7 @@ export class FileTxnLog implements TxnStorage {
       this.#dropPending(`the log restarts after zxid 0x${zxid.toString(16)}`);
       await this.#closeCurrent();
       this.#lastAppendedZxid = zxid;
+      this.#durableZxid = zxid;
     });
   }
 
@@ -261,6 +265,7 @@ export class FileTxnLog implements TxnStorage {
       while (batch !== null && inFlight !== null) {
         await inFlight;
         this.#durableSeq = batch.endSeq;
+        this.#durableZxid = batch.lastZxid;
         batch = this.#exclusiveDepth === 0 ? this.#takePending() : null;
         // The next batch is submitted before the flushes just completed are resolved: their
         // callbacks (replies to clients) are microtasks, so they run while the disk works.
@@ -352,23 +357,28 @@ export class FileTxnLog implements TxnStorage {
 
   /**
    * After a failed flush: drops what was not flushed and cuts the file back to its last durable
-   * end, so no txn that was refused can reappear at recovery. False when even that fails. Waits
-   * for a batch in flight first (it may still become durable; it is not cut).
+   * end, so no txn that was refused can reappear at recovery. Resolves with the zxid of the last
+   * durable txn (-1 if none since the log was opened), or null when the file cannot be cut. Waits
+   * for a batch in flight first (it may still become durable; it is not cut). The writer runs
+   * ahead of the flushes asked for, so txns nobody has been told about yet can be among the durable
+   * ones: the caller acknowledges those and refuses only what comes after the returned zxid.
    */
-  abandonUnflushed(): Promise<boolean> {
+  abandonUnflushed(): Promise<bigint | null> {
     return this.#exclusive(async () => {
       this.#dropPending('abandoned after a failed flush');
+      // The dropped zxids may be handed out again: they exist nowhere.
+      this.#lastAppendedZxid = this.#durableZxid;
       const log = this.#current;
-      if (log === null) return true;
+      if (log === null) return this.#durableZxid;
       try {
         await log.handle.truncate(log.durablePosition);
         await log.handle.datasync();
         log.position = log.durablePosition;
         log.allocated = log.durablePosition;
-        return true;
+        return this.#durableZxid;
       } catch (error) {
         this.#logger.error({ err: error, file: log.path }, 'cannot cut the txn log back to its last durable entry');
-        return false;
+        return null;
       }
     });
   }

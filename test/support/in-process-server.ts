@@ -4,6 +4,7 @@
 import { buildServerConfig, parseZooCfg } from '../../src/config/index.js';
 import { silentLogger, type Logger } from '../../src/logging/logger.js';
 import { startServer, type RunningServer } from '../../src/main.js';
+import type { TxnStorage } from '../../src/replica/ports.js';
 import { makeTempDir, removeTempDir } from './temp-dir.js';
 
 export interface InProcessServer extends RunningServer {
@@ -12,7 +13,7 @@ export interface InProcessServer extends RunningServer {
 }
 
 export async function startInProcessServer(
-  options: { extraCfg?: Record<string, string>; systemProperties?: Record<string, string>; logger?: Logger } = {},
+  options: { extraCfg?: Record<string, string>; systemProperties?: Record<string, string>; logger?: Logger; storage?: TxnStorage } = {},
 ): Promise<InProcessServer> {
   const dir = await makeTempDir('zk-inproc');
   const cfg: Record<string, string> = {
@@ -29,7 +30,11 @@ export async function startInProcessServer(
     zooCfgPath: 'test zoo.cfg',
     systemProperties: options.systemProperties ?? {},
   });
-  const server = await startServer(config, { logger: options.logger ?? silentLogger, clientPortOverride: 0 });
+  const server = await startServer(config, {
+    logger: options.logger ?? silentLogger,
+    clientPortOverride: 0,
+    ...(options.storage === undefined ? {} : { storage: options.storage }),
+  });
   return {
     ...server,
     connectString: `127.0.0.1:${String(server.port)}`,

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stablePorts } from '../interop/mixed-ensemble.js';
+import { freePorts } from '../support/free-port.js';
 import { sendFourLetterWord } from '../support/four-letter.js';
 import { projectRoot, zkServerScript } from '../support/our-server.js';
 import { spawnManaged, type ExitInfo, type ManagedProcess } from '../support/processes.js';
@@ -270,7 +270,7 @@ export class Ensemble {
       const perMember = options.adminServer === true ? 4 : 3;
       // Below the ephemeral range: a member binds its election and quorum ports later than they
       // are chosen, and meanwhile an outgoing connection may take a port from that range.
-      const ports = await stablePorts(perMember * options.size);
+      const ports = await freePorts(perMember * options.size);
       const firstObserver = options.size - (options.observers ?? 0);
       const members: Member[] = [];
       for (let i = 0; i < options.size; i++) {

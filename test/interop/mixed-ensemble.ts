@@ -15,10 +15,10 @@
 
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ZooKeeperClient } from '../../src/client/index.js';
 import { sendFourLetterWord } from '../support/four-letter.js';
+import { freePorts } from '../support/free-port.js';
 import { ZOOKEEPER_CONF_DIR, ZOOKEEPER_JAR } from '../support/java-zookeeper.js';
 import { projectRoot, zkServerScript } from '../support/our-server.js';
 import { spawnManaged, type ManagedProcess } from '../support/processes.js';
@@ -94,33 +94,6 @@ export function interopAvailable(): { ok: true } | { ok: false; reason: string }
   return { ok: true };
 }
 
-function canBind(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * Free ports below Linux's ephemeral range (32768-60999). A member binds its quorum port only when
- * it becomes leader, possibly minutes after the port was chosen; a port from the ephemeral range
- * (what binding port 0 returns) can meanwhile be taken as the local port of some outgoing
- * connection, and the member then cannot lead ("listen EADDRINUSE"). Ports below the range are
- * never handed out that way.
- */
-export async function stablePorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  let candidate = 20_000 + Math.floor(Math.random() * 12_000);
-  while (ports.length < count) {
-    candidate = candidate >= 32_000 ? 20_000 : candidate + 1;
-    if (ports.includes(candidate)) continue;
-    // Ours listens on all addresses, 3.8 on the configured one: both must be free.
-    if ((await canBind(candidate, '0.0.0.0')) && (await canBind(candidate, '127.0.0.1'))) ports.push(candidate);
-  }
-  return ports;
-}
-
 export class MixedEnsemble {
   readonly dir: string;
   readonly #members = new Map<number, Member>();
@@ -150,7 +123,7 @@ export class MixedEnsemble {
     const tap = this.#options.tap === true;
     const admin = this.#options.adminServer === true;
     const perMember = (tap ? 5 : 3) + (admin ? 1 : 0);
-    const ports = await stablePorts(specs.length * perMember);
+    const ports = await freePorts(specs.length * perMember);
     specs.forEach((spec, i) => {
       const base = i * perMember;
       const quorumPort = ports[base + 1] as number;

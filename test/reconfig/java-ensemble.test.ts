@@ -33,7 +33,8 @@ import {
 } from '../../src/reconfig/index.js';
 import { RawSession } from '../conformance/raw-session.js';
 import { reconfigReplyOf, reconfigRequest, reconfigRequestBody, sendReconfig, type ReconfigReply } from './reconfig-requests.js';
-import { MixedEnsemble, stablePorts, type MemberKind } from '../interop/mixed-ensemble.js';
+import { MixedEnsemble, type MemberKind } from '../interop/mixed-ensemble.js';
+import { freePorts } from '../support/free-port.js';
 import { ZOOKEEPER_JAR } from '../support/java-zookeeper.js';
 import { sleep } from '../support/zk-wait.js';
 import { JAVA_ZKCLI, OUR_ZKCLI, runCli } from '../zkcli/support.js';
@@ -89,7 +90,7 @@ describe.skipIf(!available).each(LAYOUTS.filter((layout) => ONLY === undefined |
     }
     expect(leader, 'server 3 leads').toBe(3);
     // Ports for members that never run: nothing binds them, so clashes with the members' are harmless.
-    spare = await stablePorts(20);
+    spare = await freePorts(20);
   }, 180_000);
 
   afterAll(async () => {

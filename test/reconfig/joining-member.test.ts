@@ -32,7 +32,8 @@ import {
   type ReconfigRequestFields,
 } from '../../src/reconfig/index.js';
 import { reconfigRequest, sendReconfig, type ReconfigReply } from './reconfig-requests.js';
-import { interopAvailable, MixedEnsemble, stablePorts, type MemberKind, type MemberSpec } from '../interop/mixed-ensemble.js';
+import { interopAvailable, MixedEnsemble, type MemberKind, type MemberSpec } from '../interop/mixed-ensemble.js';
+import { freePorts } from '../support/free-port.js';
 import { sendFourLetterWord } from '../support/four-letter.js';
 import { ZOOKEEPER_JAR } from '../support/java-zookeeper.js';
 import { sleep } from '../support/zk-wait.js';
@@ -441,7 +442,7 @@ describe.each(LAYOUTS)('reconfiguration with joining and leaving members: $name'
     }, 60_000);
 
     it('7. re-adding a member with another client port moves its client port; its sessions stay', async () => {
-      const [newPort] = await stablePorts(1);
+      const [newPort] = await freePorts(1);
       if (newPort === undefined) throw new Error('no free port');
       const oldPort = ensemble.clientPort(JOINER);
       const spec = ensemble.reconfigSpec(JOINER, 'participant').replace(/:\d+$/u, `:${String(newPort)}`);

@@ -5,6 +5,7 @@
  * No clocks, no I/O.
  */
 
+import { javaHostAddress } from '../lib/ip-address.js';
 import type { SummaryStats } from './admin-view.js';
 
 /** Integer rendering of a Java long/int value (truncates a stray fraction). */
@@ -147,57 +148,14 @@ export function buildDateUtc(epochMs: number): string {
   return `${c.year}-${pad2(c.month)}-${pad2(c.day)} ${pad2(c.hour)}:${pad2(c.minute)} UTC`;
 }
 
-/** Parses an IPv6 literal (with optional `%scope`) into 8 groups; null if it is not one. */
-function parseIpv6(text: string): { groups: number[]; scope: string } | null {
-  const pct = text.indexOf('%');
-  const addr = pct >= 0 ? text.slice(0, pct) : text;
-  const scope = pct >= 0 ? text.slice(pct) : '';
-  if (!addr.includes(':')) return null;
-  const parseGroups = (part: string): number[] | null => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const pieces = part.split(':');
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = pieces[i] ?? '';
-      if (i === pieces.length - 1 && piece.includes('.')) {
-        const octets = piece.split('.').map((o) => Number(o));
-        if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) return null;
-        const [a = 0, b = 0, c = 0, d = 0] = octets;
-        out.push(a * 256 + b, c * 256 + d);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(piece)) return null;
-        out.push(parseInt(piece, 16));
-      }
-    }
-    return out;
-  };
-  const halves = addr.split('::');
-  if (halves.length > 2) return null;
-  const head = parseGroups(halves[0] ?? '');
-  if (head === null) return null;
-  if (halves.length === 1) return head.length === 8 ? { groups: head, scope } : null;
-  const tail = parseGroups(halves[1] ?? '');
-  if (tail === null || head.length + tail.length > 7) return null;
-  const zeros: number[] = new Array<number>(8 - head.length - tail.length).fill(0);
-  return { groups: [...head, ...zeros, ...tail], scope };
-}
-
 /**
  * Java 17's `InetSocketAddress.toString()` for an accepted client socket
  * (no host name): `/127.0.0.1:40444`, `/[0:0:0:0:0:0:0:1]:40444`.
  * IPv4-mapped IPv6 addresses are shown as IPv4, as Java does.
  */
 export function javaSocketAddress(address: string, port: number): string {
-  const v6 = parseIpv6(address);
-  if (v6 === null) return `/${address}:${port}`;
-  const g = v6.groups;
-  const isMapped = g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff;
-  if (isMapped) {
-    const hi = g[6] ?? 0;
-    const lo = g[7] ?? 0;
-    return `/${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}:${port}`;
-  }
-  return `/[${g.map((x) => x.toString(16)).join(':')}${v6.scope}]:${port}`;
+  const host = javaHostAddress(address);
+  return host.includes(':') ? `/[${host}]:${port}` : `/${host}:${port}`;
 }
 
 /** Java's `String.hashCode()` (over UTF-16 code units). */

@@ -5,6 +5,7 @@
 
 import type { Id } from '../jute/index.js';
 import { javaParseInt } from '../config/java-values.js';
+import { javaHostAddress } from '../lib/ip-address.js';
 
 export const IP_SCHEME = 'ip';
 
@@ -66,62 +67,12 @@ export function isValidIpId(id: string): boolean {
   return prefixBits(parts, address.length * 8) !== null;
 }
 
-/** Expands an IPv6 literal (no zone) to its eight 16-bit groups; null when it is not one. */
-function ipv6Groups(address: string): number[] | null {
-  let text = address;
-  let embedded: number[] | null = null;
-  const lastColon = text.lastIndexOf(':');
-  if (text.slice(lastColon + 1).includes('.')) {
-    // A trailing dotted IPv4 part stands for the last two groups.
-    const v4 = ipv4Bytes(text.slice(lastColon + 1));
-    if (v4 === null) return null;
-    embedded = [((v4[0] ?? 0) << 8) | (v4[1] ?? 0), ((v4[2] ?? 0) << 8) | (v4[3] ?? 0)];
-    text = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const parse = (part: string): number[] | null => {
-    if (part === '') return [];
-    const groups: number[] = [];
-    for (const group of part.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return null;
-      groups.push(Number.parseInt(group, 16));
-    }
-    return groups;
-  };
-  const head = parse(halves[0] ?? '');
-  const tail = halves.length === 2 ? parse(halves[1] ?? '') : [];
-  if (head === null || tail === null) return null;
-  let groups: number[];
-  if (halves.length === 2) {
-    if (head.length + tail.length > 7) return null;
-    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-  } else {
-    if (head.length !== 8) return null;
-    groups = head;
-  }
-  if (embedded !== null) groups.splice(6, 2, ...embedded);
-  return groups;
-}
-
 /**
  * A client's ip id from a socket's remote address, in the form Java's getHostAddress gives: IPv4
  * as is (also when it arrives IPv4-mapped, "::ffff:a.b.c.d"), IPv6 as eight uncompressed groups.
  */
 export function ipAuthId(remoteAddress: string): string {
-  const percent = remoteAddress.indexOf('%');
-  const address = percent < 0 ? remoteAddress : remoteAddress.slice(0, percent);
-  const zone = percent < 0 ? '' : remoteAddress.slice(percent);
-  if (!address.includes(':')) return remoteAddress;
-  const groups = ipv6Groups(address);
-  if (groups === null) return remoteAddress;
-  const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
-  if (mapped) {
-    const hi = groups[6] ?? 0;
-    const lo = groups[7] ?? 0;
-    return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
-  }
-  return groups.map((g) => g.toString(16)).join(':') + zone;
+  return javaHostAddress(remoteAddress);
 }
 
 /** The ids every connection gets on arrival (3.8 adds `ip:<address>` for each client). */

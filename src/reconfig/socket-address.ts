@@ -6,6 +6,8 @@
 // resolution is an input (HostResolver); the shell may resolve names before calling in, and the
 // default resolver only understands IP literals and "localhost".
 
+import { ipv6Groups, ipv6Text, mappedIpv4 } from '../lib/ip-address.js';
+
 export type ResolvedHost =
   | { readonly kind: 'unresolved' }
   | {
@@ -42,34 +44,6 @@ function ipv4(host: string): number[] | null {
   return [...values.slice(0, -1), ...tail];
 }
 
-/** Eight 16-bit groups of an IPv6 literal (with an optional dotted IPv4 tail), or null. */
-function ipv6(host: string): number[] | null {
-  const halves = host.split('::');
-  if (halves.length > 2) return null;
-  const groupsOf = (text: string): number[] | null => {
-    if (text === '') return [];
-    const groups: number[] = [];
-    const parts = text.split(':');
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[i] ?? '';
-      const tail = i === parts.length - 1 && part.includes('.') ? ipv4(part) : null;
-      if (tail !== null && tail.length === 4 && part.split('.').length === 4) {
-        groups.push(((tail[0] ?? 0) << 8) | (tail[1] ?? 0), ((tail[2] ?? 0) << 8) | (tail[3] ?? 0));
-        continue;
-      }
-      if (!/^[0-9a-fA-F]{1,4}$/.test(part)) return null;
-      groups.push(Number.parseInt(part, 16));
-    }
-    return groups;
-  };
-  const head = groupsOf(halves[0] ?? '');
-  const tail = halves.length === 2 ? groupsOf(halves[1] ?? '') : [];
-  if (head === null || tail === null) return null;
-  if (halves.length === 1) return head.length === 8 ? head : null;
-  const missing = 8 - head.length - tail.length;
-  return missing >= 1 ? [...head, ...new Array<number>(missing).fill(0), ...tail] : null;
-}
-
 type IpLiteral = { readonly family: 4 | 6; readonly bytes: readonly number[] };
 
 /** InetAddress.getByName's literal parsing: IPv4 forms, IPv6 (IPv4-mapped ones become IPv4). */
@@ -77,19 +51,15 @@ function ipLiteral(host: string): IpLiteral | null {
   const v4 = ipv4(host);
   if (v4 !== null) return { family: 4, bytes: v4 };
   if (!host.includes(':')) return null;
-  const v6 = ipv6(host);
+  const v6 = ipv6Groups(host);
   if (v6 === null) return null;
-  if (v6.slice(0, 5).every((g) => g === 0) && v6[5] === 0xffff) {
-    const a = v6[6] ?? 0;
-    const b = v6[7] ?? 0;
-    return { family: 4, bytes: [a >> 8, a & 0xff, b >> 8, b & 0xff] };
-  }
-  return { family: 6, bytes: v6 };
+  const mapped = mappedIpv4(v6);
+  return mapped !== null ? { family: 4, bytes: mapped } : { family: 6, bytes: v6 };
 }
 
 /** InetAddress.getHostAddress of a literal: dotted quad, or eight unpadded lower-case hex groups. */
 function literalText(literal: IpLiteral): string {
-  return literal.family === 4 ? literal.bytes.join('.') : literal.bytes.map((g) => g.toString(16)).join(':');
+  return literal.family === 4 ? literal.bytes.join('.') : ipv6Text(literal.bytes);
 }
 
 /**

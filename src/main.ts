@@ -191,9 +191,18 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
       startSnapshot,
       storageLogger,
     );
-  // A clean snapshot at start, as 3.8 takes one after loading, so the next recovery is short.
-  const firstSnapshot = await writeSnapshot(recovered.tree, [...recovered.sessions.entries()], snapshotOptions, storageLogger);
-  adminState.lastSnapshot = { zxid: firstSnapshot.zxid, modifiedAtMs: clock.wallMs() };
+  // A clean snapshot after loading, as 3.8 takes one, so the next recovery is short. 3.8 writes it
+  // before serving. A standalone server that recovered from a snapshot writes it in the background
+  // instead, as the snapshots snapCount triggers are written, so clients are served while a large
+  // tree is written: until it is complete, the snapshot and logs just recovered from still hold
+  // everything (purge counts only complete snapshots). A data dir without a snapshot gets one before
+  // serving: a log with no snapshot at all is what 3.8 refuses to start on. An ensemble member
+  // writes it first too: there the sync with the leader rewrites the tree and the log.
+  const firstSnapshotInBackground = !config.distributed && recovered.snapshotFile !== null;
+  if (!firstSnapshotInBackground) {
+    const firstSnapshot = await writeSnapshot(recovered.tree, [...recovered.sessions.entries()], snapshotOptions, storageLogger);
+    adminState.lastSnapshot = { zxid: firstSnapshot.zxid, modifiedAtMs: clock.wallMs() };
+  }
   serverMetrics.observe('dbinittime', clock.monotonicMs() - startedAtMs);
   const testFault = testFaultOf(config.systemProperties['zkts.test.fault']);
   if (testFault.testFault !== undefined) logger.warn({ testFault: testFault.testFault }, 'TEST FAULT ON: this server is deliberately broken (zkts.test.fault); it can lose acknowledged writes');
@@ -225,6 +234,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     { tree: recovered.tree, sessions: recovered.sessions },
   );
   replicaRef = replica;
+  if (firstSnapshotInBackground) startSnapshot();
   let quorumPeer: QuorumPeer | null = null;
   if (config.distributed) {
     if (config.serverId === null) throw new Error(`${config.dataDir}/myid is missing: every member of an ensemble needs one`);

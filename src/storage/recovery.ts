@@ -19,6 +19,7 @@ import type { Logger } from '../logging/logger.js';
 import { OpCode } from '../protocol/op-code.js';
 import { DataTree, DIGEST_VERSION } from '../tree/data-tree.js';
 import { decodeTxn, type Txn } from '../txn/txn.js';
+import { LoggedCreateReader } from './logged-create.js';
 import { endsLikeSnapshot, looksComplete, parseSnapshot, readSnapshotStream, type SnapshotDigest, type SnapshotSink } from './snapshot-format.js';
 import { adler32Range } from './adler32.js';
 import { checkFileHeader, END_OF_RECORD, ENTRY_OVERHEAD_BYTES, FILE_HEADER_BYTES, neverWritten, scanLog, TXNLOG_MAGIC, zxidOfFileName, type LogEnd } from './txn-log-format.js';
@@ -259,6 +260,8 @@ async function replayLogs(
 class LogReplay {
   readonly latest = new LatestTxns(RECENT_TXNS_KEPT);
   replayed = 0;
+  /** Most logged txns are creates: read without decodeTxn's records (see logged-create.ts). */
+  readonly #creates = new LoggedCreateReader();
   readonly #tree: DataTree;
   readonly #sessions: Map<bigint, number>;
   readonly #logger: Logger;
@@ -368,6 +371,13 @@ class LogReplay {
     }
   }
 
+  #checkFollows(path: string, offset: number, zxid: bigint): void {
+    const last = this.#tree.lastProcessedZxid;
+    if (last !== 0n && !isNextZxid(last, zxid)) {
+      throw new RecoveryError(`txn log ${path}: zxid 0x${zxid.toString(16)} at offset ${offset} does not follow 0x${last.toString(16)}; txns are missing`);
+    }
+  }
+
   /** More of the file in the window, keeping it from `keepFrom`; the latest txns held as views of the window are copied first. */
   #more(window: LogWindow, keepFrom: number): Promise<boolean> {
     this.latest.detach(window.buffer);
@@ -392,6 +402,18 @@ class LogReplay {
       }
     }
     const txnBytes = bytes.subarray(txnStart, txnStart + length);
+    const create = this.#creates.read(bytes, view, txnStart, length);
+    if (create !== null) {
+      const zxid = create.zxid;
+      if (zxid <= tree.lastProcessedZxid) return;
+      this.#checkFollows(path, offset, zxid);
+      const owner = create.ephemeral ? create.clientId : 0n;
+      tree.applyLoggedCreate(create.path, bytes, create.dataAt, create.dataLength, create.acl, owner, create.parentCVersion, zxid, create.time);
+      this.replayed++;
+      this.latest.push(zxid, txnBytes);
+      this.#checkDigest();
+      return;
+    }
     let txn: Txn;
     try {
       txn = decodeTxn(txnBytes);
@@ -400,9 +422,7 @@ class LogReplay {
     }
     const zxid = txn.header.zxid;
     if (zxid <= tree.lastProcessedZxid) return;
-    if (tree.lastProcessedZxid !== 0n && !isNextZxid(tree.lastProcessedZxid, zxid)) {
-      throw new RecoveryError(`txn log ${path}: zxid 0x${zxid.toString(16)} at offset ${offset} does not follow 0x${tree.lastProcessedZxid.toString(16)}; txns are missing`);
-    }
+    this.#checkFollows(path, offset, zxid);
     tree.applyTxn(txn);
     applySessionEffects(txn, this.#sessions);
     this.replayed++;

@@ -1019,19 +1019,21 @@ export class DataTree {
           const r = body.record;
           result.path = r.path;
           const owner = r.ephemeral ? clientId : 0n;
-          result.stat = this.#createNode(r.path, r.data, r.acl, owner, r.parentCVersion, zxid, time);
+          result.stat = this.#createdStat(this.#createNode(r.path, r.data, 0, r.data?.length ?? -1, r.acl, owner, r.parentCVersion, zxid, time), owner, zxid, time);
           break;
         }
         case 'createTTL': {
           const r = body.record;
           result.path = r.path;
-          result.stat = this.#createNode(r.path, r.data, r.acl, ttlToEphemeralOwner(r.ttl), r.parentCVersion, zxid, time);
+          const owner = ttlToEphemeralOwner(r.ttl);
+          result.stat = this.#createdStat(this.#createNode(r.path, r.data, 0, r.data?.length ?? -1, r.acl, owner, r.parentCVersion, zxid, time), owner, zxid, time);
           break;
         }
         case 'createContainer': {
           const r = body.record;
           result.path = r.path;
-          result.stat = this.#createNode(r.path, r.data, r.acl, CONTAINER_EPHEMERAL_OWNER, r.parentCVersion, zxid, time);
+          const node = this.#createNode(r.path, r.data, 0, r.data?.length ?? -1, r.acl, CONTAINER_EPHEMERAL_OWNER, r.parentCVersion, zxid, time);
+          result.stat = this.#createdStat(node, CONTAINER_EPHEMERAL_OWNER, zxid, time);
           break;
         }
         case 'delete':
@@ -1096,15 +1098,43 @@ export class DataTree {
     return results;
   }
 
-  #createNode(
+  /**
+   * Replays a create read straight from a log entry at start (recovery's LoggedCreateReader): what
+   * applyTxn does with that create txn, its data copied from source[dataAt, dataAt + dataLength)
+   * (length -1: null data). A node already there or a missing parent is the txn's failure, as in
+   * applyTxn: replay goes on.
+   */
+  applyLoggedCreate(
     path: string,
-    data: Buffer | null,
+    source: Buffer,
+    dataAt: number,
+    dataLength: number,
     acl: readonly ACL[],
     ephemeralOwner: bigint,
     parentCVersion: number,
     zxid: bigint,
     time: bigint,
-  ): Stat {
+  ): void {
+    try {
+      this.#createNode(path, source, dataAt, dataLength, acl, ephemeralOwner, parentCVersion, zxid, time);
+    } catch (error) {
+      if (!(error instanceof NoNodeError || error instanceof NodeExistsError)) throw error;
+    }
+    if (zxid > this.lastProcessedZxid) this.lastProcessedZxid = zxid;
+  }
+
+  /** A new node's data is source[dataAt, dataAt + dataLength); length -1 is null data. */
+  #createNode(
+    path: string,
+    source: Buffer | null,
+    dataAt: number,
+    dataLength: number,
+    acl: readonly ACL[],
+    ephemeralOwner: bigint,
+    parentCVersion: number,
+    zxid: bigint,
+    time: bigint,
+  ): TreeNode {
     const parentPath = parentOf(path);
     const childName = baseName(path);
     let parent = this.#createParent;
@@ -1128,7 +1158,7 @@ export class DataTree {
       this.#digestIn(parentPath, parent);
     }
     const node = newTreeNode(path, 0, this.acls.acquire(acl));
-    this.#place(node, data === null ? -1 : data.length);
+    this.#place(node, dataLength);
     const view = node.slab.view;
     const at = node.at;
     view.setBigInt64(at + CZXID_AT, zxid);
@@ -1141,7 +1171,7 @@ export class DataTree {
     view.setBigInt64(at + OWNER_AT, ephemeralOwner);
     view.setBigInt64(at + PZXID_AT, zxid);
     // The tree keeps its own copy: the request buffer may be a view of a whole socket chunk.
-    if (data !== null) node.slab.bytes.set(data, dataStartOf(node));
+    if (source !== null && dataLength > 0) source.copy(node.slab.bytes, dataStartOf(node), dataAt, dataAt + dataLength);
     this.#addChild(parent, childName, node);
     this.#nodes.set(node);
     this.#digestPrefix(path, node);
@@ -1154,7 +1184,11 @@ export class DataTree {
     }
     this.#updateQuotaStat(path, node.dataLength, 1);
     this.#listener?.nodeCreated(path, parentPath, node.dataLength);
-    // statOf, from the txn's own bigints.
+    return node;
+  }
+
+  /** The Stat of a node just created (statOf, from the txn's own bigints). */
+  #createdStat(node: TreeNode, ephemeralOwner: bigint, zxid: bigint, time: bigint): Stat {
     return {
       czxid: zxid,
       mzxid: zxid,

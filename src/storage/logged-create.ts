@@ -27,6 +27,7 @@ export interface LoggedCreate {
   acl: readonly ACL[];
   ephemeral: boolean;
   parentCVersion: number;
+  /** The session that created it; 0 unless the node is ephemeral. */
   clientId: bigint;
   zxid: bigint;
   time: bigint;
@@ -77,7 +78,8 @@ export class LoggedCreateReader {
     create.acl = this.#aclOf(bytes, view, aclAt, aclEnd);
     create.ephemeral = ephemeral;
     create.parentCVersion = parentCVersion;
-    create.clientId = view.getBigInt64(start + CLIENT_ID_AT);
+    // Only an ephemeral node keeps its creator's session id.
+    create.clientId = ephemeral ? view.getBigInt64(start + CLIENT_ID_AT) : 0n;
     create.zxid = view.getBigInt64(start + ZXID_AT);
     create.time = view.getBigInt64(start + TIME_AT);
     return create;
@@ -85,7 +87,7 @@ export class LoggedCreateReader {
 
   #aclOf(bytes: Buffer, view: DataView, from: number, to: number): readonly ACL[] {
     const cached = this.#aclBytes;
-    if (cached.length === to - from && bytes.compare(cached, 0, cached.length, from, to) === 0) return this.#acl;
+    if (sameBytes(cached, bytes, from, to)) return this.#acl;
     const acl: ACL[] = [];
     const count = view.getInt32(from);
     let at = from + 4;
@@ -125,6 +127,13 @@ function aclListEnd(bytes: Buffer, view: DataView, from: number, end: number): n
     at += idLength;
   }
   return at;
+}
+
+/** Whether bytes[from, to) equal `expected`; a loop, as Buffer.compare's call costs more than these few bytes. */
+function sameBytes(expected: Buffer, bytes: Buffer, from: number, to: number): boolean {
+  if (expected.length !== to - from) return false;
+  for (let i = 0; i < expected.length; i++) if (expected[i] !== bytes[from + i]) return false;
+  return true;
 }
 
 function isAscii(bytes: Buffer, from: number, to: number): boolean {

@@ -153,7 +153,9 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     if (!recovered.sessions.has(owner)) recovered.tree.killSession(owner);
   }
   if (!config.forceSync) storageLogger.warn({}, 'forceSync=no: txns are acknowledged before they reach the disk; a crash can lose acknowledged writes');
-  const snapshotOptions = { directory: directories.snapDirectory, fsync: config.forceSync, nodesPerSlice: 2000 };
+  // Small slices: a slice runs between two turns of the event loop, and with few clients each waiting
+  // for its fsync, 2000 nodes per slice tripled the p99 of creates while a snapshot ran.
+  const snapshotOptions = { directory: directories.snapDirectory, fsync: config.forceSync, nodesPerSlice: 500 };
   let snapshotInProgress: Promise<unknown> | null = null;
   let replicaRef: Replica | null = null;
   const sessionsForSnapshot = (): [bigint, number][] =>

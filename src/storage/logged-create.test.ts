@@ -117,7 +117,7 @@ describe('applyLoggedCreate', () => {
       const { window, view, start } = inWindow(bytes);
       const read = reader.read(window, view, start, bytes.length);
       if (read === null) throw new Error(`not read: ${spec.path}`);
-      readWay.applyLoggedCreate(read.path, window, read.dataAt, read.dataLength, read.acl, read.ephemeral ? read.clientId : 0n, read.parentCVersion, read.zxid, read.time);
+      readWay.applyLoggedCreate(read, window);
       // The window is reused for the next entry: the tree must have copied the data.
       window.fill(0x55);
     });

@@ -8,6 +8,7 @@
 
 import type { ACL } from '../jute/index.js';
 import { OpCode } from '../protocol/op-code.js';
+import type { LoggedCreate } from '../tree/data-tree.js';
 
 /** TxnHeader: clientId (8), cxid (4), zxid (8), time (8), type (4). */
 const CLIENT_ID_AT = 0;
@@ -18,28 +19,16 @@ const BODY_AT = 32;
 /** TxnDigest after the record: version (4) and treeDigest (8). */
 const DIGEST_BYTES = 12;
 
-/** One create, valid until the next read: the reader reuses it. */
-export interface LoggedCreate {
-  path: string;
-  /** Where the data starts in the bytes read; length -1 for null data. */
-  dataAt: number;
-  dataLength: number;
-  acl: readonly ACL[];
-  ephemeral: boolean;
-  parentCVersion: number;
-  /** The session that created it; 0 unless the node is ephemeral. */
-  clientId: bigint;
-  zxid: bigint;
-  time: bigint;
-}
-
 export class LoggedCreateReader {
   readonly #create: LoggedCreate = { path: '', dataAt: 0, dataLength: -1, acl: [], ephemeral: false, parentCVersion: 0, clientId: 0n, zxid: 0n, time: 0n };
   /** The encoded ACL list last decoded, and what it decoded to: creates mostly repeat one. */
   #aclBytes: Buffer = Buffer.alloc(0);
   #acl: readonly ACL[] = [];
 
-  /** The create txn in bytes[start, start + length), or null when it is not one this reader takes. */
+  /**
+   * The create txn in bytes[start, start + length), or null when it is not one this reader takes.
+   * The result is valid until the next read: the reader reuses it.
+   */
   read(bytes: Buffer, view: DataView, start: number, length: number): LoggedCreate | null {
     const end = start + length;
     if (length < BODY_AT) return null;

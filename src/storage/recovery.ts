@@ -407,8 +407,7 @@ class LogReplay {
       const zxid = create.zxid;
       if (zxid <= tree.lastProcessedZxid) return;
       this.#checkFollows(path, offset, zxid);
-      const owner = create.ephemeral ? create.clientId : 0n;
-      tree.applyLoggedCreate(create.path, bytes, create.dataAt, create.dataLength, create.acl, owner, create.parentCVersion, zxid, create.time);
+      tree.applyLoggedCreate(create, bytes);
       this.replayed++;
       this.latest.push(zxid, txnBytes);
       this.#checkDigest();

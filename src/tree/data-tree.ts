@@ -520,6 +520,21 @@ export interface TreeChangeListener {
 }
 
 /** Outcome of applying one txn, the input to building the client's reply (ProcessTxnResult). */
+/** The fields of a logged create txn, read from the bytes of its log entry (see applyLoggedCreate). */
+export interface LoggedCreate {
+  path: string;
+  /** Where the data starts in the bytes it was read from; length -1 for null data. */
+  dataAt: number;
+  dataLength: number;
+  acl: readonly ACL[];
+  ephemeral: boolean;
+  parentCVersion: number;
+  /** The session that created it; 0 unless the node is ephemeral. */
+  clientId: bigint;
+  zxid: bigint;
+  time: bigint;
+}
+
 export interface ApplyResult {
   type: number;
   err: number;
@@ -1100,27 +1115,17 @@ export class DataTree {
 
   /**
    * Replays a create read straight from a log entry at start (recovery's LoggedCreateReader): what
-   * applyTxn does with that create txn, its data copied from source[dataAt, dataAt + dataLength)
-   * (length -1: null data). A node already there or a missing parent is the txn's failure, as in
-   * applyTxn: replay goes on.
+   * applyTxn does with that create txn, its data copied from `source`. A node already there or a
+   * missing parent is the txn's failure, as in applyTxn: replay goes on.
    */
-  applyLoggedCreate(
-    path: string,
-    source: Buffer,
-    dataAt: number,
-    dataLength: number,
-    acl: readonly ACL[],
-    ephemeralOwner: bigint,
-    parentCVersion: number,
-    zxid: bigint,
-    time: bigint,
-  ): void {
+  applyLoggedCreate(create: LoggedCreate, source: Buffer): void {
+    const owner = create.ephemeral ? create.clientId : 0n;
     try {
-      this.#createNode(path, source, dataAt, dataLength, acl, ephemeralOwner, parentCVersion, zxid, time);
+      this.#createNode(create.path, source, create.dataAt, create.dataLength, create.acl, owner, create.parentCVersion, create.zxid, create.time);
     } catch (error) {
       if (!(error instanceof NoNodeError || error instanceof NodeExistsError)) throw error;
     }
-    if (zxid > this.lastProcessedZxid) this.lastProcessedZxid = zxid;
+    if (create.zxid > this.lastProcessedZxid) this.lastProcessedZxid = create.zxid;
   }
 
   /** A new node's data is source[dataAt, dataAt + dataLength); length -1 is null data. */

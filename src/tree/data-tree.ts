@@ -519,7 +519,6 @@ export interface TreeChangeListener {
   nodeDataChanged(path: string, dataLength: number): void;
 }
 
-/** Outcome of applying one txn, the input to building the client's reply (ProcessTxnResult). */
 /** The fields of a logged create txn, read from the bytes of its log entry (see applyLoggedCreate). */
 export interface LoggedCreate {
   path: string;
@@ -535,6 +534,7 @@ export interface LoggedCreate {
   time: bigint;
 }
 
+/** Outcome of applying one txn, the input to building the client's reply (ProcessTxnResult). */
 export interface ApplyResult {
   type: number;
   err: number;
@@ -1034,14 +1034,16 @@ export class DataTree {
           const r = body.record;
           result.path = r.path;
           const owner = r.ephemeral ? clientId : 0n;
-          result.stat = this.#createdStat(this.#createNode(r.path, r.data, 0, r.data?.length ?? -1, r.acl, owner, r.parentCVersion, zxid, time), owner, zxid, time);
+          const node = this.#createNode(r.path, r.data, 0, r.data?.length ?? -1, r.acl, owner, r.parentCVersion, zxid, time);
+          result.stat = this.#createdStat(node, owner, zxid, time);
           break;
         }
         case 'createTTL': {
           const r = body.record;
           result.path = r.path;
           const owner = ttlToEphemeralOwner(r.ttl);
-          result.stat = this.#createdStat(this.#createNode(r.path, r.data, 0, r.data?.length ?? -1, r.acl, owner, r.parentCVersion, zxid, time), owner, zxid, time);
+          const node = this.#createNode(r.path, r.data, 0, r.data?.length ?? -1, r.acl, owner, r.parentCVersion, zxid, time);
+          result.stat = this.#createdStat(node, owner, zxid, time);
           break;
         }
         case 'createContainer': {

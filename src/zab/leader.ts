@@ -145,9 +145,8 @@ export class LeaderCore {
   #nextTxnLogRequest = 1;
   #committedConfig: QuorumVerifier | null;
   #lastSeenConfig: QuorumVerifier | null;
-  #committedQuorum: Quorum;
-  /** [#committedQuorum], kept so that a proposal made with no reconfig pending allocates no list. */
-  #committedOnly: readonly Quorum[];
+  /** The committed configuration's quorum, as a list of one: a proposal made with no reconfig pending shares it. */
+  #committedOnly: readonly [Quorum];
   /**
    * False once a reconfig committed with another designated leader (3.8's allowedToCommit): that
    * leader commits from then on; this one waits for its followers to leave.
@@ -158,8 +157,7 @@ export class LeaderCore {
     this.#options = options;
     this.#committedConfig = options.reconfig?.committed ?? null;
     this.#lastSeenConfig = options.reconfig?.lastSeen ?? null;
-    this.#committedQuorum = this.#committedConfig ?? staticQuorum(options.voters);
-    this.#committedOnly = [this.#committedQuorum];
+    this.#committedOnly = [this.#committedConfig ?? staticQuorum(options.voters)];
     assert(this.#committedQuorum.isVoter(options.myId), 'the leader is a voter');
     this.#ownCurrentEpoch = start.currentEpoch;
     this.#startZxid = start.lastZxid;
@@ -213,6 +211,10 @@ export class LeaderCore {
     if (this.#phase === 'abandoned') return;
     this.#phase = 'abandoned';
     this.#effects.push({ kind: 'abandon', reason });
+  }
+
+  get #committedQuorum(): Quorum {
+    return this.#committedOnly[0];
   }
 
   /** The configurations a quorum is needed in now: the committed one, and a newer one seen. */
@@ -558,7 +560,6 @@ export class LeaderCore {
 
   #activate(config: QuorumVerifier, designated: bigint, zxid: bigint): void {
     this.#committedConfig = config;
-    this.#committedQuorum = config;
     this.#committedOnly = [config];
     this.#effects.push({ kind: 'activateConfig', config, designatedLeader: designated, zxid });
     if (designated !== this.#options.myId) this.#allowedToCommit = false;

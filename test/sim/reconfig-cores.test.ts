@@ -45,7 +45,6 @@ function reconfigTxn(zxid: bigint, next: QuorumVerifier): Buffer {
   });
 }
 
-
 interface Node {
   readonly id: bigint;
   applied: bigint[];
@@ -68,7 +67,7 @@ function simulate(seed: number, writes: number, reconfigAt: number): { nodes: Ma
   };
   const quorumHolds = (voters: readonly bigint[], zxid: bigint): boolean => voters.filter((id) => durable(id, zxid)).length * 2 > voters.length;
 
-  const now = 0;
+  const startMs = 0;
   const leader = new LeaderCore(
     {
       myId: LEADER,
@@ -80,7 +79,7 @@ function simulate(seed: number, writes: number, reconfigAt: number): { nodes: Ma
       config: Buffer.alloc(0),
       reconfig: { committed, lastSeen: committed, quorumAddresses: [{ host: '127.0.0.1', port: 20040 }], readOptions: READ },
     },
-    { nowMs: now, acceptedEpoch: 1n, currentEpoch: 1n, lastZxid: zxidOf(1n, 0n), committedLog: [] },
+    { nowMs: startMs, acceptedEpoch: 1n, currentEpoch: 1n, lastZxid: zxidOf(1n, 0n), committedLog: [] },
   );
   const followers = new Map<bigint, FollowerCore>();
   const network: InFlight[] = [];
@@ -150,14 +149,14 @@ function simulate(seed: number, writes: number, reconfigAt: number): { nodes: Ma
           return parsed.ok ? parsed.value : null;
         },
       },
-      { nowMs: now, acceptedEpoch: 1n, currentEpoch: 1n, lastLoggedZxid: zxidOf(1n, 0n) },
+      { nowMs: startMs, acceptedEpoch: 1n, currentEpoch: 1n, lastLoggedZxid: zxidOf(1n, 0n) },
     );
     followers.set(id, follower);
     run(id, follower.takeEffects());
   }
   run(LEADER, leader.takeEffects());
 
-  const cluster: CoreCluster = { leaderId: LEADER, leader, followers, network, run, nowMs: now };
+  const cluster: CoreCluster = { leaderId: LEADER, leader, followers, network, run, nowMs: startMs };
   let proposed = 0;
   for (let step = 0; step < 50_000; step++) {
     const roll = random();

@@ -31,7 +31,6 @@ function rng(seed: number): () => number {
   };
 }
 
-
 function simulate(seed: number, followerCount: number, proposals: number, history: CommittedProposal[]) {
   const random = rng(seed);
   const ids = Array.from({ length: followerCount + 1 }, (_, i) => BigInt(i + 1));
@@ -51,10 +50,10 @@ function simulate(seed: number, followerCount: number, proposals: number, histor
     ]),
   );
   const lastZxid = history.length === 0 ? 0n : (history[history.length - 1] as CommittedProposal).zxid;
-  const now = 0;
+  const startMs = 0;
   const leader = new LeaderCore(
     { myId: leaderId, voters, tickTimeMs: 100, initLimitTicks: 1000, syncLimitTicks: 1000, committedLogSize: 500, config: Buffer.alloc(0) },
-    { nowMs: now, acceptedEpoch: 1n, currentEpoch: 1n, lastZxid, committedLog: history },
+    { nowMs: startMs, acceptedEpoch: 1n, currentEpoch: 1n, lastZxid, committedLog: history },
   );
   const followers = new Map<bigint, FollowerCore>();
   const network: InFlight[] = [];
@@ -104,14 +103,14 @@ function simulate(seed: number, followerCount: number, proposals: number, histor
     const node = nodes.get(id) as Node;
     const follower = new FollowerCore(
       { myId: id, leaderId, observer: false, tickTimeMs: 100, initLimitTicks: 1000, syncLimitTicks: 1000, configVersion: 0n },
-      { nowMs: now, acceptedEpoch: node.acceptedEpoch, currentEpoch: node.currentEpoch, lastLoggedZxid: lastZxid },
+      { nowMs: startMs, acceptedEpoch: node.acceptedEpoch, currentEpoch: node.currentEpoch, lastLoggedZxid: lastZxid },
     );
     followers.set(id, follower);
     run(id, follower.takeEffects());
   }
   run(leaderId, leader.takeEffects());
 
-  const cluster: CoreCluster = { leaderId, leader, followers, network, run, nowMs: now };
+  const cluster: CoreCluster = { leaderId, leader, followers, network, run, nowMs: startMs };
   let proposed = 0;
   for (let step = 0; step < 20000; step++) {
     const roll = random();

@@ -960,12 +960,6 @@ export class DataTree {
     return map.size === 0 ? NO_CHILD_NODES : hashSetOrderOfNodes(map, kids.capacity);
   }
 
-  /** The child of `node` called `name` as the tree holds it now. */
-  childNode(node: Znode, name: string): Znode | undefined {
-    const children = mapOfChildren(node as TreeNode);
-    return children === null ? undefined : children.get(name);
-  }
-
   /**
    * Grows by one whenever a node leaves the tree. A walk that holds nodes across turns (a
    * background snapshot) checks a node is still in the tree (holds) only when this moved since it began.

@@ -4,7 +4,6 @@
 // the cores' effects strictly in order (an epoch or snapshot write finishes before the packet that
 // depends on it is sent). Clients are served only while leading or following.
 
-import { randomBytes } from 'node:crypto';
 import { copyFileSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { dirname } from 'node:path';
@@ -14,11 +13,10 @@ import type { Logger } from '../logging/logger.js';
 import type { Clock } from '../replica/ports.js';
 import type { Replica } from '../replica/replica.js';
 import type { DurableStorage } from '../storage/durable-storage.js';
-import { recover } from '../storage/recovery.js';
+import { newServerTree, recover } from '../storage/recovery.js';
 import { writeSnapshot } from '../storage/snapshotter.js';
 import type { FileTxnLog } from '../storage/txn-log.js';
 import { truncateAfter } from '../storage/truncate.js';
-import { DataTree } from '../tree/data-tree.js';
 import { decodeTxn, encodeTxn } from '../txn/txn.js';
 import { FastLeaderElection, type Decision, type ElectionOutput, type VotingView } from '../zab/election/fast-leader-election.js';
 import { decodeNotification, encodeNotification } from '../zab/election/notification.js';
@@ -912,8 +910,7 @@ export class QuorumPeer {
   }
 
   #loadLeaderSnapshot(core: FollowerCore, snapshot: WireSnapshot, zxid: bigint): void {
-    // A random hash seed, as recovery gives its tree: clients cannot aim paths at one probe sequence.
-    const tree = new DataTree({ extendedTypesEnabled: this.#options.extendedTypesEnabled, pathHashSeed: randomBytes(4).readInt32LE(0) });
+    const tree = newServerTree({ extendedTypesEnabled: this.#options.extendedTypesEnabled });
     const problem = tree.loadSnapshot(snapshot.acls, snapshot.nodes);
     if (problem !== null) {
       this.#abandon(`the leader's snapshot is malformed: ${problem}`);

@@ -116,10 +116,11 @@ export async function listFiles(directory: string, prefix: 'log' | 'snapshot'): 
 }
 
 /**
- * The tree recovery builds, which becomes the server's: its index of paths gets a random hash seed,
- * so that clients cannot choose paths that all land in one probe sequence of it.
+ * A tree that becomes the server's (built by recovery, or from a leader's snapshot): its index of
+ * paths gets a random hash seed, so that clients cannot choose paths that all land in one probe
+ * sequence of it. The tree itself stays deterministic for a given seed.
  */
-function newTree(options: RecoveryOptions): DataTree {
+export function newServerTree(options: { readonly extendedTypesEnabled: boolean }): DataTree {
   return new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled, pathHashSeed: randomBytes(4).readInt32LE(0) });
 }
 
@@ -151,7 +152,7 @@ function checkedDigest(digest: SnapshotDigest | null): { zxid: bigint; digest: b
  */
 async function loadSnapshot(directory: string, file: NamedFile, options: RecoveryOptions, logger: Logger): Promise<LoadedSnapshot | null> {
   const path = join(directory, file.name);
-  const tree = newTree(options);
+  const tree = newServerTree(options);
   let sessions: [bigint, number][] = [];
   let problem: string | null = null;
   let expectedNodes = 0;
@@ -211,7 +212,7 @@ async function loadSnapshotWhole(path: string, file: NamedFile, options: Recover
     logger.error({ file: path, reason: error instanceof Error ? error.message : String(error) }, 'snapshot is corrupt; trying an older one');
     return null;
   }
-  const tree = newTree(options);
+  const tree = newServerTree(options);
   const acls: [number, readonly ACL[]][] = parsed.acls.map(([index, acl]) => [Number(index), acl]);
   const problem = tree.loadSnapshot(
     acls,
@@ -403,27 +404,25 @@ class LogReplay {
     }
     const txnBytes = bytes.subarray(txnStart, txnStart + length);
     const create = this.#creates.read(bytes, view, txnStart, length);
+    let zxid: bigint;
     if (create !== null) {
-      const zxid = create.zxid;
+      zxid = create.zxid;
       if (zxid <= tree.lastProcessedZxid) return;
       this.#checkFollows(path, offset, zxid);
       tree.applyLoggedCreate(create, bytes);
-      this.replayed++;
-      this.latest.push(zxid, txnBytes);
-      this.#checkDigest();
-      return;
+    } else {
+      let txn: Txn;
+      try {
+        txn = decodeTxn(txnBytes);
+      } catch (error) {
+        throw new RecoveryError(`txn log ${path}: entry at offset ${offset} does not decode: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      zxid = txn.header.zxid;
+      if (zxid <= tree.lastProcessedZxid) return;
+      this.#checkFollows(path, offset, zxid);
+      tree.applyTxn(txn);
+      applySessionEffects(txn, this.#sessions);
     }
-    let txn: Txn;
-    try {
-      txn = decodeTxn(txnBytes);
-    } catch (error) {
-      throw new RecoveryError(`txn log ${path}: entry at offset ${offset} does not decode: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const zxid = txn.header.zxid;
-    if (zxid <= tree.lastProcessedZxid) return;
-    this.#checkFollows(path, offset, zxid);
-    tree.applyTxn(txn);
-    applySessionEffects(txn, this.#sessions);
     this.replayed++;
     this.latest.push(zxid, txnBytes);
     this.#checkDigest();
@@ -654,7 +653,7 @@ export async function recover(options: RecoveryOptions, logger: Logger): Promise
           `no usable snapshot in ${options.snapDirectory} (${failures.join(', ')}) and the txn logs do not reach back to the first txn; refusing to start`,
         );
       }
-      const tree = newTree(options);
+      const tree = newServerTree(options);
       loaded = { file: { name: '(empty tree)', zxid: 0n }, tree, sessions: new Map(), digest: null };
     }
     const needed = logsAfter(logs, loaded.file.zxid);

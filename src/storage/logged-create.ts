@@ -9,13 +9,8 @@
 import type { ACL } from '../jute/index.js';
 import { OpCode } from '../protocol/op-code.js';
 import type { LoggedCreate } from '../tree/data-tree.js';
+import { TXN_HEADER_BYTES, TXN_HEADER_CLIENT_ID_AT, TXN_HEADER_TIME_AT, TXN_HEADER_TYPE_AT, TXN_HEADER_ZXID_AT } from './txn-log-format.js';
 
-/** TxnHeader: clientId (8), cxid (4), zxid (8), time (8), type (4). */
-const CLIENT_ID_AT = 0;
-const ZXID_AT = 12;
-const TIME_AT = 20;
-const TYPE_AT = 28;
-const BODY_AT = 32;
 /** TxnDigest after the record: version (4) and treeDigest (8). */
 const DIGEST_BYTES = 12;
 
@@ -31,10 +26,10 @@ export class LoggedCreateReader {
    */
   read(bytes: Buffer, view: DataView, start: number, length: number): LoggedCreate | null {
     const end = start + length;
-    if (length < BODY_AT) return null;
-    const type = view.getInt32(start + TYPE_AT);
+    if (length < TXN_HEADER_BYTES) return null;
+    const type = view.getInt32(start + TXN_HEADER_TYPE_AT);
     if (type !== OpCode.create && type !== OpCode.create2) return null;
-    let at = start + BODY_AT;
+    let at = start + TXN_HEADER_BYTES;
 
     if (at + 4 > end) return null;
     const pathLength = view.getInt32(at);
@@ -68,9 +63,9 @@ export class LoggedCreateReader {
     create.ephemeral = ephemeral;
     create.parentCVersion = parentCVersion;
     // Only an ephemeral node keeps its creator's session id.
-    create.clientId = ephemeral ? view.getBigInt64(start + CLIENT_ID_AT) : 0n;
-    create.zxid = view.getBigInt64(start + ZXID_AT);
-    create.time = view.getBigInt64(start + TIME_AT);
+    create.clientId = ephemeral ? view.getBigInt64(start + TXN_HEADER_CLIENT_ID_AT) : 0n;
+    create.zxid = view.getBigInt64(start + TXN_HEADER_ZXID_AT);
+    create.time = view.getBigInt64(start + TXN_HEADER_TIME_AT);
     return create;
   }
 

@@ -22,7 +22,20 @@ import { decodeTxn, type Txn } from '../txn/txn.js';
 import { LoggedCreateReader } from './logged-create.js';
 import { endsLikeSnapshot, looksComplete, parseSnapshot, readSnapshotStream, type SnapshotDigest, type SnapshotSink } from './snapshot-format.js';
 import { adler32Range } from './adler32.js';
-import { checkFileHeader, END_OF_RECORD, ENTRY_OVERHEAD_BYTES, FILE_HEADER_BYTES, neverWritten, scanLog, TXNLOG_MAGIC, zxidOfFileName, type LogEnd } from './txn-log-format.js';
+import {
+  checkFileHeader,
+  END_OF_RECORD,
+  ENTRY_OVERHEAD_BYTES,
+  FILE_HEADER_BYTES,
+  neverWritten,
+  scanLog,
+  TXN_HEADER_BYTES,
+  TXN_HEADER_TYPE_AT,
+  TXN_HEADER_ZXID_AT,
+  TXNLOG_MAGIC,
+  zxidOfFileName,
+  type LogEnd,
+} from './txn-log-format.js';
 
 export interface RecoveryOptions {
   /** dataDir/version-2 */
@@ -61,12 +74,7 @@ const SNAPSHOT_BYTES_PER_NODE_GUESS = 256;
 const MAX_ENTRY_BYTES = 0x7ffffff0;
 /** A log entry's checksum (8) and length (4) before its txn. */
 const ENTRY_HEADER_BYTES = 12;
-/** In a TxnHeader: clientId (8) and cxid (4), then the zxid (8). */
-const TXN_HEADER_ZXID_AT = 12;
 const TXN_HEADER_ZXID_END = TXN_HEADER_ZXID_AT + 8;
-/** In a TxnHeader: the type, after the zxid and the time (8); the header ends after it. */
-const TXN_HEADER_TYPE_AT = TXN_HEADER_ZXID_END + 8;
-const TXN_HEADER_BYTES = TXN_HEADER_TYPE_AT + 4;
 
 /**
  * The TxnHeader types decodeTxn reads (the txn decoder's readBody and readSimpleBody): the cheap

@@ -17,6 +17,12 @@ export const FILE_HEADER_BYTES = 16;
 export const END_OF_RECORD = 0x42;
 /** Per entry: checksum (8), length (4) and the end-of-record byte (1). */
 export const ENTRY_OVERHEAD_BYTES = 13;
+/** Where a logged txn's TxnHeader holds its fields: clientId (8), cxid (4), zxid (8), time (8), type (4). */
+export const TXN_HEADER_CLIENT_ID_AT = 0;
+export const TXN_HEADER_ZXID_AT = 12;
+export const TXN_HEADER_TIME_AT = 20;
+export const TXN_HEADER_TYPE_AT = 28;
+export const TXN_HEADER_BYTES = 32;
 
 export function encodeFileHeader(magic: number, dbId = 0n): Buffer {
   const header = Buffer.alloc(FILE_HEADER_BYTES);

@@ -2,6 +2,7 @@ import { mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeSync } f
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from './pid.js';
 
 /**
  * The lowest port the kernel hands out as the local end of outgoing connections. A test server's
@@ -31,15 +32,6 @@ const HIGHEST = ephemeralLow() - 1;
 const RESERVATIONS = join(tmpdir(), 'zkts-test-ports');
 const reservedHere = new Set<number>();
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function reserve(port: number): boolean {
   if (reservedHere.has(port)) return false;
   mkdirSync(RESERVATIONS, { recursive: true });
@@ -60,7 +52,7 @@ function reserve(port: number): boolean {
     } catch {
       // removed meanwhile, or not yet written: try again
     }
-    if (Number.isInteger(owner) && alive(owner)) return false;
+    if (Number.isInteger(owner) && pidAlive(owner)) return false;
     try {
       unlinkSync(path);
     } catch {

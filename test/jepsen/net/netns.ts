@@ -19,6 +19,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { pidAlive } from '../../support/pid.js';
 import { cleanups } from '../db/cleanup.js';
 import { TcpProxy, type LinkPolicy } from './proxy.js';
 import { type HostPort, type LinkPolicies, type NetCapability, type Network, type NodePlacement, parseLinkKey } from './network.js';
@@ -68,15 +69,6 @@ export async function rootModeUnavailable(): Promise<string | undefined> {
     }
   }
   return undefined;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Deletes namespaces left by harness processes that no longer exist; returns their names. */
